@@ -1,0 +1,94 @@
+"""Turn temporalio client exceptions into beluga's error types (the one place)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import temporalio.client
+import temporalio.exceptions
+import temporalio.service
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from beluga_temporal.errors import (
+    BelugaError,
+    ConfigurationError,
+    ExecutionError,
+    GraphExecutionError,
+    RunCancelledError,
+    RunTimeoutError,
+    StepFailedError,
+    WorkflowAlreadyStartedError,
+)
+from beluga_temporal.runtime._failures import GRAPH_FAILED, STEP_FAILED, describe, details_of
+
+
+def translate(error: BaseException, workflow_id: str | None, run_id: str | None = None) -> BelugaError:
+    """Return the beluga error a caller should see for a temporalio exception."""
+    ids: dict[str, Any] = {"workflow_id": workflow_id, "run_id": run_id}
+    if isinstance(error, BelugaError):
+        return error
+    if isinstance(error, temporalio.exceptions.WorkflowAlreadyStartedError):
+        return WorkflowAlreadyStartedError(
+            f"a run with workflow id '{workflow_id}' is already running", **ids
+        )
+    if isinstance(error, temporalio.client.WorkflowFailureError):
+        return _from_failure(error.cause, ids)
+    if isinstance(error, temporalio.service.RPCError):
+        if error.status == temporalio.service.RPCStatusCode.NOT_FOUND:
+            return ExecutionError(f"no workflow run '{workflow_id}': {error.message}", **ids)
+        return ConfigurationError(f"Temporal server call failed ({error.status.name}): {error}")
+    return ExecutionError(f"{type(error).__name__}: {error}", **ids)
+
+
+def _from_failure(cause: BaseException | None, ids: dict[str, Any]) -> BelugaError:
+    if isinstance(cause, temporalio.exceptions.TimeoutError):
+        return RunTimeoutError(
+            f"run '{ids['workflow_id']}' timed out (execution timeout fired)",
+            timeout_kind="execution",
+            **ids,
+        )
+    if isinstance(cause, temporalio.exceptions.CancelledError):
+        return RunCancelledError(f"run '{ids['workflow_id']}' was cancelled", **ids)
+    if isinstance(cause, temporalio.exceptions.TerminatedError):
+        return ExecutionError(f"run '{ids['workflow_id']}' was terminated", **ids)
+    if isinstance(cause, ActivityError):
+        return _from_activity(cause, ids)
+    if isinstance(cause, ApplicationError):
+        return _from_application(cause, ids)
+    return ExecutionError(f"run '{ids['workflow_id']}' failed: {cause}", **ids)
+
+
+def _from_activity(cause: ActivityError, ids: dict[str, Any]) -> BelugaError:
+    # Hand-written workflows let activity errors propagate as they are.
+    error_type, message = describe(cause)
+    return StepFailedError(
+        f"step '{cause.activity_type}' failed: {error_type}: {message}",
+        step=cause.activity_type,
+        error_type=error_type,
+        cause_message=message,
+        **ids,
+    )
+
+
+def _from_application(cause: ApplicationError, ids: dict[str, Any]) -> BelugaError:
+    details = details_of(cause)
+    if cause.type == STEP_FAILED and details:
+        return StepFailedError(
+            cause.message,
+            step=details["step"],
+            error_type=details["error_type"],
+            cause_message=details["message"],
+            **ids,
+        )
+    if cause.type == GRAPH_FAILED and details:
+        return GraphExecutionError(
+            cause.message,
+            node=details["node"],
+            error_type=details["error_type"],
+            error=details["error"],
+            completed=list(details["completed"]),
+            skipped=list(details["skipped"]),
+            **ids,
+        )
+    label = f"{cause.type}: " if cause.type else ""
+    return ExecutionError(f"{label}{cause.message}", **ids)

@@ -1,0 +1,243 @@
+"""`Orchestrator`: start chains, graphs and workflows, and read their results."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import temporalio.client
+import temporalio.common
+
+from beluga_temporal.declare import Chain, Target
+from beluga_temporal.declare._options import Duration, to_timedelta
+from beluga_temporal.errors import ConfigurationError, DefinitionError
+from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
+from beluga_temporal.worker._plugin import BelugaPlugin
+
+DEFAULT_TASK_QUEUE = "beluga-workflows"
+StartTarget = Target | type | str
+"""A `Chain`, a `Graph`, a `@workflow.defn` class, or a workflow type name."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkflowRun:
+    """Identifies one run: unpacks as `workflow_id, run_id = run`."""
+
+    workflow_id: str
+    run_id: str
+
+    def __iter__(self) -> Any:
+        return iter((self.workflow_id, self.run_id))
+
+
+def workflow_type_of(target: StartTarget) -> str:
+    """Return the workflow type name a target starts."""
+    if isinstance(target, Target):
+        return target.name
+    if isinstance(target, str):
+        return target
+    definition = getattr(target, "__temporal_workflow_definition", None)
+    if definition is None or definition.name is None:
+        raise DefinitionError(f"{target!r} is not a Chain, Graph or @workflow.defn class")
+    return str(definition.name)
+
+
+def _result_type(target: StartTarget) -> Any:
+    if isinstance(target, Chain):
+        return target.output_type
+    return None
+
+
+class Orchestrator:
+    """A client for beluga workloads on a Temporal cluster.
+
+    Example:
+        ```python
+        orch = await Orchestrator.connect("localhost:7233", task_queue="orders")
+        run = await orch.start(order_graph, order, workflow_id="order-123")
+        result = await orch.result(run.workflow_id, run.run_id)
+        ```
+    """
+
+    def __init__(
+        self, client: temporalio.client.Client, task_queue: str = DEFAULT_TASK_QUEUE
+    ) -> None:
+        """Wrap a connected temporalio client (created with `BelugaPlugin`)."""
+        self.client = client
+        self.task_queue = task_queue
+
+    @classmethod
+    async def connect(
+        cls,
+        address: str = "localhost:7233",
+        *,
+        namespace: str = "default",
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        **connect_options: Any,
+    ) -> Orchestrator:
+        """Connect to a Temporal server.
+
+        Args:
+            address: `host:port` of the Temporal frontend.
+            namespace: The Temporal namespace.
+            task_queue: Default task queue for `start`.
+            **connect_options: Passed to `temporalio.client.Client.connect` (`tls`,
+                `api_key`, `interceptors`, `runtime`, ...).
+
+        Raises:
+            ConfigurationError: The server cannot be reached.
+        """
+        plugins = [*connect_options.pop("plugins", ()), BelugaPlugin()]
+        try:
+            client = await temporalio.client.Client.connect(
+                address, namespace=namespace, plugins=plugins, **connect_options
+            )
+        except Exception as error:
+            raise ConfigurationError(
+                f"cannot connect to Temporal at {address} (namespace {namespace!r}): {error}"
+            ) from error
+        return cls(client, task_queue)
+
+    async def start(
+        self,
+        target: StartTarget,
+        input: Any = None,
+        *,
+        workflow_id: str | None = None,
+        task_queue: str | None = None,
+        execution_timeout: Duration | None = None,
+        **start_options: Any,
+    ) -> WorkflowRun:
+        """Start a run and return its ids without waiting.
+
+        Raises:
+            WorkflowAlreadyStartedError: A run with `workflow_id` is already running.
+        """
+        handle = await self.start_handle(
+            target,
+            input,
+            workflow_id=workflow_id,
+            task_queue=task_queue,
+            execution_timeout=execution_timeout,
+            **start_options,
+        )
+        return WorkflowRun(handle.id, handle.result_run_id or "")
+
+    async def start_handle(
+        self,
+        target: StartTarget,
+        input: Any = None,
+        *,
+        workflow_id: str | None = None,
+        task_queue: str | None = None,
+        execution_timeout: Duration | None = None,
+        **start_options: Any,
+    ) -> temporalio.client.WorkflowHandle[Any, Any]:
+        """Start a run and return the temporalio handle."""
+        from beluga_temporal.client._errors import translate
+
+        name = workflow_type_of(target)
+        workflow_id = workflow_id or f"{name}-{uuid.uuid4().hex[:12]}"
+        timeout = to_timedelta(execution_timeout, "execution_timeout")
+        if timeout is None and isinstance(target, Target):
+            timeout = target.execution_timeout
+        args = [] if input is None and not isinstance(target, Target) else [input]
+        try:
+            return await self.client.start_workflow(
+                name,
+                args=args,
+                id=workflow_id,
+                task_queue=task_queue or self.task_queue,
+                execution_timeout=timeout,
+                result_type=_result_type(target),
+                **start_options,
+            )
+        except Exception as error:
+            raise translate(error, workflow_id) from error
+
+    async def result(
+        self, workflow_id: str, run_id: str | None = None, *, result_type: Any = None
+    ) -> Any:
+        """Wait for a run's result.
+
+        Raises:
+            ExecutionError: The run failed (`StepFailedError`, `GraphExecutionError`,
+                `RunTimeoutError`, `RunCancelledError`).
+        """
+        from beluga_temporal.client._errors import translate
+
+        handle = self.client.get_workflow_handle(
+            workflow_id, run_id=run_id or None, result_type=result_type
+        )
+        try:
+            return await handle.result()
+        except Exception as error:
+            raise translate(error, workflow_id, run_id) from error
+
+    async def execute(self, target: StartTarget, input: Any = None, **start_options: Any) -> Any:
+        """Start a run and wait for its result."""
+        handle = await self.start_handle(target, input, **start_options)
+        return await self.result(
+            handle.id, handle.result_run_id, result_type=_result_type(target)
+        )
+
+    async def progress(self, workflow_id: str, run_id: str | None = None) -> RunProgress:
+        """Query the live progress of a generated workflow run."""
+        from beluga_temporal.client._errors import translate
+
+        handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
+        try:
+            return await handle.query(PROGRESS_QUERY, result_type=RunProgress)
+        except Exception as error:
+            raise translate(error, workflow_id, run_id) from error
+
+    async def watch(
+        self, workflow_id: str, run_id: str | None = None, *, interval: Duration = 0.2
+    ) -> AsyncIterator[RunProgress]:
+        """Follow a run: yield its progress each time it changes, until it finishes."""
+        delay = (to_timedelta(interval, "interval") or timedelta(seconds=0.2)).total_seconds()
+        last: RunProgress | None = None
+        while True:
+            current = await self.progress(workflow_id, run_id)
+            if current != last:
+                yield current
+                last = current
+            if current.done:
+                return
+            await asyncio.sleep(delay)
+
+    async def cancel(self, workflow_id: str, run_id: str | None = None) -> None:
+        """Request cancellation of a run."""
+        await self.client.get_workflow_handle(workflow_id, run_id=run_id or None).cancel()
+
+    def create_workflow(
+        self, target: StartTarget, *, workflow_id: str | None = None
+    ) -> WorkflowStarter:
+        """Return a starter for `target` with a fixed workflow id (the seed's API)."""
+        return WorkflowStarter(self, target, workflow_id)
+
+
+class WorkflowStarter:
+    """The seed's `CreateWorkflow` handle: `execute(input)` then `get_result(id, run_id)`."""
+
+    def __init__(self, orch: Orchestrator, target: StartTarget, workflow_id: str | None) -> None:
+        self._orch = orch
+        self.target = target
+        self.workflow_id = workflow_id
+
+    async def execute(self, input: Any = None, **start_options: Any) -> WorkflowRun:
+        """Start the workflow and return `(workflow_id, run_id)`."""
+        return await self._orch.start(
+            self.target, input, workflow_id=self.workflow_id, **start_options
+        )
+
+    async def get_result(self, workflow_id: str, run_id: str | None = None) -> Any:
+        """Wait for the result of a run started by `execute`."""
+        return await self._orch.result(workflow_id, run_id, result_type=_result_type(self.target))
+
+
+__all__ = ["DEFAULT_TASK_QUEUE", "Orchestrator", "WorkflowRun", "WorkflowStarter"]

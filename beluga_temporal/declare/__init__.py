@@ -1,0 +1,9 @@
+"""What users write: steps, chains, graphs, retry policies and step options."""
+
+from beluga_temporal.declare._chain import Chain
+from beluga_temporal.declare._graph import Graph
+from beluga_temporal.declare._options import RetryPolicy, StepOptions
+from beluga_temporal.declare._step import AsyncStep, Step, SyncStep, step
+from beluga_temporal.declare._target import Target
+
+__all__ = ["AsyncStep", "Chain", "Graph", "RetryPolicy", "Step", "StepOptions", "SyncStep", "Target", "step"]

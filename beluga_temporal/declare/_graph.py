@@ -1,0 +1,317 @@
+"""`Graph`: a DAG of steps with dependencies, parallel branches and routing."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from beluga_temporal.declare._defaults import graph_defaults
+from beluga_temporal.declare._options import Duration, to_timedelta
+from beluga_temporal.declare._step import Step, step
+from beluga_temporal.declare._target import Target, as_step
+from beluga_temporal.errors import DefinitionError
+from beluga_temporal.plan import GraphPlan, NodePlan, OnError, RouterPlan
+from beluga_temporal.plan._validate import (
+    ancestors_of,
+    check_edges,
+    check_entry_and_finish,
+    topological_order,
+)
+
+NodeRef = str | Step[Any, Any]
+"""A node, by name or by the step it runs (a typo in a step reference is a NameError)."""
+
+
+@dataclasses.dataclass
+class _Node:
+    name: str
+    step: Step[Any, Any]
+    fallback: Step[Any, Any] | None
+    compensate: Step[Any, Any] | None
+    map_items: str | None = None
+    map_concurrency: int = 10
+
+
+class Graph(Target):
+    """A DAG workflow generated from nodes and edges.
+
+    Example:
+        ```python
+        g = Graph("order-processing", max_workers=5)
+        g.add_node("validate", validate_order)
+        g.add_node("check_inventory", check_inventory)
+        g.add_edge("validate", "check_inventory")
+        g.set_entry_point(["validate"])
+        result = await g.invoke({"order_id": "o-1"})
+        ```
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        max_workers: int | None = None,
+        parallel: bool | None = None,
+        timeout: Duration | None = None,
+        state: type[Any] | None = None,
+        on_error: OnError = "fail_fast",
+    ) -> None:
+        """Declare a graph.
+
+        Args:
+            name: The workflow type name (wire format: renaming breaks runs in flight).
+            max_workers: Most nodes in flight at once (default: settings, else 10).
+            parallel: `False` runs one node at a time in topological order.
+            timeout: Bound on the whole run (default: settings, else none).
+            state: A pydantic model the initial state is validated against.
+            on_error: `"fail_fast"` cancels running branches when a node fails;
+                `"continue"` lets independent branches finish first.
+        """
+        super().__init__(name)
+        if max_workers is not None and max_workers < 1:
+            raise DefinitionError(f"graph '{name}': max_workers must be >= 1, got {max_workers}")
+        if on_error not in ("fail_fast", "continue"):
+            raise DefinitionError(
+                f"graph '{name}': on_error must be 'fail_fast' or 'continue', got {on_error!r}"
+            )
+        self.max_workers = max_workers
+        self.parallel = parallel
+        self.timeout = to_timedelta(timeout, "timeout")
+        self.state = state
+        self.on_error: OnError = on_error
+        self._nodes: dict[str, _Node] = {}
+        self._edges: list[tuple[str, str]] = []
+        self._routers: dict[str, tuple[Callable[[dict[str, Any]], str], dict[str, str]]] = {}
+        self._entry: list[str] = []
+        self._finish: list[str] = []
+
+    # -- declaring ---------------------------------------------------------------------
+
+    def add_node(
+        self,
+        name: str,
+        step: Step[Any, Any],
+        *,
+        fallback: Step[Any, Any] | None = None,
+        compensate: Step[Any, Any] | None = None,
+        **step_overrides: Any,
+    ) -> Graph:
+        """Add a node running `step`.
+
+        Args:
+            name: The node name (unique in the graph).
+            step: The `@step` the node runs; it receives the node's state.
+            fallback: A step whose output replaces the node's if the node fails.
+            compensate: A step run (saga) if the graph fails after this node completed.
+            **step_overrides: Step options for this node only (`timeout`, `retry`, ...).
+        """
+        self._add(name, step, fallback, compensate, step_overrides)
+        return self
+
+    def add_map_node(
+        self,
+        name: str,
+        step: Step[Any, Any],
+        *,
+        items: str,
+        max_concurrency: int = 10,
+        **step_overrides: Any,
+    ) -> Graph:
+        """Add a node running `step` once per element of the list in `state[items]`.
+
+        The results, in input order, are stored in `state[name]`. At most
+        `max_concurrency` element activities run at once.
+        """
+        if max_concurrency < 1:
+            raise DefinitionError(f"map node '{name}': max_concurrency must be >= 1")
+        node = self._add(name, step, None, None, step_overrides)
+        node.map_items = items
+        node.map_concurrency = max_concurrency
+        return self
+
+    def _add(
+        self,
+        name: str,
+        step: Step[Any, Any],
+        fallback: Step[Any, Any] | None,
+        compensate: Step[Any, Any] | None,
+        overrides: dict[str, Any],
+    ) -> _Node:
+        if not isinstance(name, str) or not name:
+            raise DefinitionError(f"graph '{self.name}': node names are non-empty strings")
+        if name in self._nodes:
+            raise DefinitionError(f"graph '{self.name}': duplicate node name '{name}'")
+        checked = as_step(step, f"node '{name}'")
+        node = _Node(
+            name=name,
+            step=checked.with_options(**overrides) if overrides else checked,
+            fallback=None if fallback is None else as_step(fallback, f"fallback of '{name}'"),
+            compensate=None
+            if compensate is None
+            else as_step(compensate, f"compensate of '{name}'"),
+        )
+        self._nodes[name] = node
+        self._changed()
+        return node
+
+    def add_edge(self, src: NodeRef, dst: NodeRef) -> Graph:
+        """Make `dst` depend on `src`: it starts only after `src` finished."""
+        self._edges.append((self._ref(src), self._ref(dst)))
+        self._changed()
+        return self
+
+    def add_conditional_edges(
+        self,
+        src: NodeRef,
+        route: Callable[[dict[str, Any]], str],
+        mapping: Mapping[str, NodeRef] | None = None,
+    ) -> Graph:
+        """After `src`, run only the branch `route(state)` picks.
+
+        Args:
+            src: The node whose completion triggers the decision.
+            route: A pure, deterministic function of the state after `src` returning a
+                label (it runs inside the workflow: no I/O, clocks or randomness).
+            mapping: Label -> target node. Without it, labels are node names.
+        """
+        source = self._ref(src)
+        if source in self._routers:
+            raise DefinitionError(f"graph '{self.name}': node '{source}' already routes")
+        if not callable(route):
+            raise DefinitionError(f"graph '{self.name}': route for '{source}' is not callable")
+        targets = dict(mapping) if mapping is not None else {}
+        resolved = {label: self._ref(target) for label, target in targets.items()}
+        self._routers[source] = (route, resolved)
+        for target in dict.fromkeys(resolved.values()):
+            self._edges.append((source, target))
+        self._changed()
+        return self
+
+    def set_entry_point(self, nodes: NodeRef | Sequence[NodeRef]) -> Graph:
+        """Declare the nodes the run starts with (nodes without predecessors)."""
+        self._entry = self._refs(nodes)
+        self._changed()
+        return self
+
+    def set_finish_point(self, nodes: NodeRef | Sequence[NodeRef]) -> Graph:
+        """Declare the nodes whose completion marks the graph's outcome."""
+        self._finish = self._refs(nodes)
+        self._changed()
+        return self
+
+    def node(
+        self,
+        name: str | None = None,
+        *,
+        after: Sequence[NodeRef] = (),
+        entry: bool = False,
+        fallback: Step[Any, Any] | None = None,
+        compensate: Step[Any, Any] | None = None,
+        **step_options: Any,
+    ) -> Callable[[Callable[..., Any]], Step[Any, Any]]:
+        """Decorate a function to declare a step, its node and its incoming edges at once.
+
+        Args:
+            name: Node name (default: the function name; also the step name).
+            after: Nodes this one depends on.
+            entry: Make it an entry point.
+            fallback: As for `add_node`.
+            compensate: As for `add_node`.
+            **step_options: Options for `@step` (`timeout`, `retry`, ...).
+        """
+
+        def decorate(fn: Callable[..., Any]) -> Step[Any, Any]:
+            declared = fn if isinstance(fn, Step) else step(**step_options)(fn)
+            node_name = name or declared.name
+            self.add_node(node_name, declared, fallback=fallback, compensate=compensate)
+            for pred in after:
+                self.add_edge(pred, node_name)
+            if entry:
+                self._entry.append(node_name)
+            return declared
+
+        return decorate
+
+    # -- references --------------------------------------------------------------------
+
+    def _ref(self, ref: NodeRef) -> str:
+        if isinstance(ref, str):
+            return ref
+        if isinstance(ref, Step):
+            names = [n.name for n in self._nodes.values() if n.step.fn is ref.fn]
+            if len(names) == 1:
+                return names[0]
+            problem = "is not a node" if not names else f"runs in several nodes ({names})"
+            raise DefinitionError(f"graph '{self.name}': step {ref.name!r} {problem}; use a name")
+        raise DefinitionError(f"graph '{self.name}': a node is a name or a step, got {ref!r}")
+
+    def _refs(self, nodes: NodeRef | Sequence[NodeRef]) -> list[str]:
+        items = [nodes] if isinstance(nodes, str | Step) else list(nodes)
+        return [self._ref(item) for item in items]
+
+    # -- compiling ---------------------------------------------------------------------
+
+    @property
+    def node_names(self) -> list[str]:
+        """Node names in declaration order."""
+        return list(self._nodes)
+
+    def _steps(self) -> Iterable[Step[Any, Any]]:
+        for node in self._nodes.values():
+            yield node.step
+            if node.fallback is not None:
+                yield node.fallback
+            if node.compensate is not None:
+                yield node.compensate
+
+    def _compile(self) -> GraphPlan:
+        names = list(self._nodes)
+        preds = check_edges(self.name, names, self._edges)
+        order = topological_order(self.name, names, preds)
+        check_entry_and_finish(self.name, order, preds, self._entry, self._finish)
+        defaults = graph_defaults()
+        return GraphPlan(
+            name=self.name,
+            nodes=tuple(self._node_plan(self._nodes[n], preds[n]) for n in order),
+            entry_points=tuple(self._entry),
+            finish_points=tuple(self._finish) or tuple(n for n in order if _is_sink(n, preds)),
+            routers={
+                src: RouterPlan(source=src, route=route, mapping=mapping)
+                for src, (route, mapping) in self._routers.items()
+            },
+            ancestors=ancestors_of(order, preds),
+            max_workers=self.max_workers or defaults.max_workers,
+            parallel=defaults.parallel if self.parallel is None else self.parallel,
+            on_error=self.on_error,
+            timeout=self.timeout or defaults.timeout,
+            state_model=self.state,
+        )
+
+    @staticmethod
+    def _node_plan(node: _Node, deps: list[str]) -> NodePlan:
+        return NodePlan(
+            name=node.name,
+            step=node.step.options,
+            deps=tuple(deps),
+            fallback=None if node.fallback is None else node.fallback.options,
+            compensate=None if node.compensate is None else node.compensate.options,
+            map_items=node.map_items,
+            map_concurrency=node.map_concurrency,
+        )
+
+    def to_mermaid(self) -> str:
+        """Draw the graph as a Mermaid flowchart."""
+        from beluga_temporal.plan._render import to_mermaid
+
+        return to_mermaid(self.compile())
+
+    def to_dot(self) -> str:
+        """Draw the graph in Graphviz DOT."""
+        from beluga_temporal.plan._render import to_dot
+
+        return to_dot(self.compile())
+
+
+def _is_sink(name: str, preds: Mapping[str, Sequence[str]]) -> bool:
+    return not any(name in ps for ps in preds.values())

@@ -1,0 +1,138 @@
+"""Retry policies and per-step options, and their mapping onto Temporal's."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import temporalio.common
+
+from beluga_temporal.errors import DefinitionError
+
+Duration = timedelta | float | int
+"""A duration: a `timedelta` or a number of seconds."""
+
+DEFAULT_STEP_TIMEOUT = timedelta(seconds=60)
+
+
+def to_timedelta(value: Duration | None, what: str) -> timedelta | None:
+    """Normalise a duration given as seconds or `timedelta`, rejecting negatives."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, timedelta | float | int):
+        raise DefinitionError(f"{what} must be seconds or a timedelta, got {value!r}")
+    delta = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+    if delta < timedelta(0):
+        raise DefinitionError(f"{what} must not be negative, got {value!r}")
+    return delta
+
+
+def error_type_name(error: type[BaseException] | str) -> str:
+    """Return the type name Temporal records for an exception class."""
+    return error if isinstance(error, str) else error.__name__
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how fast a failing step is retried.
+
+    Maps onto `temporalio.common.RetryPolicy`. Durations accept seconds or `timedelta`.
+    """
+
+    max_attempts: int = 3
+    """Total attempts including the first; `0` means unlimited (Temporal's default)."""
+    initial_backoff: Duration = 1.0
+    """Delay before the first retry."""
+    backoff_factor: float = 2.0
+    """Multiplier applied to the delay after each retry."""
+    max_backoff: Duration | None = 60.0
+    """Upper bound on the delay between retries."""
+    non_retryable: Sequence[type[BaseException] | str] = ()
+    """Exception classes (or type names) that fail the step at once."""
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 0:
+            raise DefinitionError(f"max_attempts must be >= 0, got {self.max_attempts}")
+        if self.backoff_factor < 1:
+            raise DefinitionError(f"backoff_factor must be >= 1, got {self.backoff_factor}")
+        object.__setattr__(self, "initial_backoff", to_timedelta(self.initial_backoff, "backoff"))
+        object.__setattr__(self, "max_backoff", to_timedelta(self.max_backoff, "max_backoff"))
+        object.__setattr__(self, "non_retryable", tuple(self.non_retryable))
+
+    def to_temporal(self, extra_non_retryable: Sequence[str] = ()) -> temporalio.common.RetryPolicy:
+        """Return the equivalent Temporal retry policy."""
+        names = sorted({*map(error_type_name, self.non_retryable), *extra_non_retryable})
+        initial = self.initial_backoff
+        assert isinstance(initial, timedelta)  # normalised in __post_init__
+        maximum = self.max_backoff
+        assert maximum is None or isinstance(maximum, timedelta)
+        return temporalio.common.RetryPolicy(
+            initial_interval=initial,
+            backoff_coefficient=self.backoff_factor,
+            maximum_interval=maximum if maximum is None or maximum >= initial else initial,
+            maximum_attempts=self.max_attempts,
+            non_retryable_error_types=names or None,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class StepOptions:
+    """Everything Temporal needs to schedule one step as an activity.
+
+    Activity names are wire format: renaming a step breaks runs in flight.
+    """
+
+    name: str
+    """The activity type name."""
+    start_to_close: timedelta | None = DEFAULT_STEP_TIMEOUT
+    """Bound on one attempt."""
+    schedule_to_close: timedelta | None = None
+    """Bound on all attempts together, including backoff."""
+    heartbeat: timedelta | None = None
+    """Longest silence between heartbeats before an attempt is considered lost."""
+    retry: RetryPolicy | None = None
+    """The step's own retry policy; `None` lets the chain/graph default apply."""
+    non_retryable: tuple[str, ...] = ()
+    """Exception type names that fail the step at once."""
+    task_queue: str | None = None
+    """Run on another task queue (e.g. a queue of LLM workers)."""
+    local: bool = False
+    """Run as a local activity (in the workflow worker, no task queue round trip)."""
+
+    def replace(self, **overrides: Any) -> StepOptions:
+        """Return a copy with the given fields overridden (durations may be seconds)."""
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(self)} - {"timeout"}
+        if unknown:
+            raise DefinitionError(f"unknown step option(s): {', '.join(sorted(unknown))}")
+        if "timeout" in overrides:
+            overrides["start_to_close"] = overrides.pop("timeout")
+        for key in ("start_to_close", "schedule_to_close", "heartbeat"):
+            if key in overrides:
+                overrides[key] = to_timedelta(overrides[key], key)
+        if "non_retryable" in overrides:
+            overrides["non_retryable"] = tuple(map(error_type_name, overrides["non_retryable"]))
+        return dataclasses.replace(self, **overrides)
+
+    def with_default_retry(self, retry: RetryPolicy | None) -> StepOptions:
+        """Return these options with `retry` filled in when the step declared none."""
+        if self.retry is not None or retry is None:
+            return self
+        return dataclasses.replace(self, retry=retry)
+
+    def activity_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments for `workflow.execute_activity`."""
+        retry = self.retry or RetryPolicy()
+        kwargs: dict[str, Any] = {
+            "start_to_close_timeout": self.start_to_close,
+            "schedule_to_close_timeout": self.schedule_to_close,
+            "retry_policy": retry.to_temporal(self.non_retryable),
+        }
+        if not self.local:
+            kwargs["heartbeat_timeout"] = self.heartbeat
+            kwargs["task_queue"] = self.task_queue
+        if kwargs["start_to_close_timeout"] is None and kwargs["schedule_to_close_timeout"] is None:
+            # Temporal requires one of the two; keep the default bound rather than fail.
+            kwargs["start_to_close_timeout"] = DEFAULT_STEP_TIMEOUT
+        return kwargs

@@ -1,0 +1,150 @@
+"""The exceptions beluga-temporal raises.
+
+Every exception the framework raises derives from one root::
+
+    BelugaError
+    ├── DefinitionError          a chain/graph/step declaration is invalid (caught early)
+    ├── ConfigurationError       settings, binaries, providers or connections are wrong
+    └── ExecutionError           a run failed; carries workflow id / run id
+        ├── StepFailedError      a step failed after its retries (`.step`, `.error_type`)
+        ├── GraphExecutionError  a graph node failed (`.node`, `.completed`, `.skipped`)
+        ├── RunTimeoutError      a run or step timed out (`.timeout_kind`)
+        ├── RunCancelledError    a run was cancelled
+        └── WorkflowAlreadyStartedError  a run with that workflow id is already running
+
+Inside activities, failures become Temporal `ApplicationError`s; on the client side they
+are turned back into these types by `beluga_temporal.client`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BelugaError",
+    "ConfigurationError",
+    "DefinitionError",
+    "ExecutionError",
+    "GraphExecutionError",
+    "RunCancelledError",
+    "RunTimeoutError",
+    "StepFailedError",
+    "WorkflowAlreadyStartedError",
+]
+
+
+class BelugaError(Exception):
+    """Root of every error raised by beluga-temporal."""
+
+
+class DefinitionError(BelugaError):
+    """A step, chain or graph declaration is invalid.
+
+    Raised when declaring or compiling, before anything runs.
+    """
+
+
+class ConfigurationError(BelugaError):
+    """Settings, binaries, providers or connection parameters are wrong or missing."""
+
+
+class ExecutionError(BelugaError):
+    """A workflow run failed.
+
+    Attributes:
+        workflow_id: The failed run's workflow id, when known.
+        run_id: The failed run's run id, when known.
+        step: The step that failed, when one did.
+        node: The graph node that failed, when one did.
+        attempt: The attempt number of the failing step, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+        step: str | None = None,
+        node: str | None = None,
+        attempt: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.step = step
+        self.node = node
+        self.attempt = attempt
+
+
+class StepFailedError(ExecutionError):
+    """A step failed after exhausting its retries.
+
+    Attributes:
+        error_type: The type name of the step's last error (e.g. `"ValueError"`).
+        cause_message: The step's last error message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str,
+        error_type: str,
+        cause_message: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, step=step, **kwargs)
+        self.error_type = error_type
+        self.cause_message = cause_message
+
+
+class GraphExecutionError(ExecutionError):
+    """A graph run failed because a node failed.
+
+    Attributes:
+        error_type: The type name of the failed node's error.
+        error: The failed node's error message.
+        completed: Nodes that completed, in completion order.
+        skipped: Nodes that were skipped.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str,
+        error_type: str,
+        error: str,
+        completed: list[str],
+        skipped: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, node=node, **kwargs)
+        self.error_type = error_type
+        self.error = error
+        self.completed = completed
+        self.skipped = skipped
+
+
+class RunTimeoutError(ExecutionError):
+    """A run or one of its steps timed out.
+
+    Attributes:
+        timeout_kind: Which timeout fired: `"execution"` (the whole run),
+            `"start_to_close"`, `"schedule_to_close"`, `"schedule_to_start"` or
+            `"heartbeat"`.
+    """
+
+    def __init__(self, message: str, *, timeout_kind: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.timeout_kind = timeout_kind
+
+
+class RunCancelledError(ExecutionError):
+    """A run was cancelled before it finished."""
+
+
+class WorkflowAlreadyStartedError(ExecutionError):
+    """A run with the requested workflow id is already running."""

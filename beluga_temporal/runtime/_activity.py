@@ -1,0 +1,145 @@
+"""The activity side of a step: validate the input, call the function, classify errors.
+
+This is the one place where a step's exceptions become Temporal `ApplicationError`s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pydantic
+import temporalio.activity
+from temporalio.exceptions import ApplicationError
+
+INPUT_VALIDATION_ERROR = "InputValidationError"
+ENVELOPE_KEY = "__beluga_step__"
+"""Key of the envelope an activity result travels in when the step reported usage."""
+
+_usage: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "beluga_step_usage", default=None
+)
+
+
+def report_usage(input_tokens: int, output_tokens: int) -> None:
+    """Add token usage to the running step; the workflow sums it per run.
+
+    Outside a step activity this does nothing.
+    """
+    totals = _usage.get()
+    if totals is None:
+        return
+    totals["input_tokens"] += input_tokens
+    totals["output_tokens"] += output_tokens
+    totals["total_tokens"] += input_tokens + output_tokens
+
+
+def _wrap(result: Any, totals: dict[str, int]) -> Any:
+    if not totals["total_tokens"]:
+        return result
+    return {ENVELOPE_KEY: {"output": result, "usage": totals}}
+
+
+def _fresh_usage() -> dict[str, int]:
+    totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    _usage.set(totals)
+    return totals
+
+StepHook = Callable[[str, BaseException | None, float], None]
+"""Called after every step attempt with (step name, error or None, seconds taken)."""
+
+_hooks: list[StepHook] = []
+
+
+def add_step_hook(hook: StepHook) -> None:
+    """Register a callback run after every step attempt (metrics, logging)."""
+    if hook not in _hooks:
+        _hooks.append(hook)
+
+
+def _notify(step: str, error: BaseException | None, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    for hook in _hooks:
+        hook(step, error, elapsed)
+
+
+def validation_message(step: str, error: pydantic.ValidationError) -> str:
+    """Describe a pydantic validation error with the path of each failing field."""
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "<input>"
+        problems.append(f"{location}: {item['msg']}")
+    return f"invalid input for step '{step}': " + "; ".join(problems)
+
+
+def validate_input(step: str, adapter: pydantic.TypeAdapter[Any] | None, arg: Any) -> Any:
+    """Validate `arg` against the step's input type; bad input is never retried."""
+    if adapter is None:
+        return arg
+    try:
+        return adapter.validate_python(arg)
+    except pydantic.ValidationError as error:
+        raise ApplicationError(
+            validation_message(step, error), type=INPUT_VALIDATION_ERROR, non_retryable=True
+        ) from None
+
+
+def classify(error: BaseException, non_retryable: Sequence[str]) -> BaseException:
+    """Mark errors whose type (or a base type) is declared non-retryable."""
+    if isinstance(error, ApplicationError | asyncio.CancelledError):
+        return error
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if names.intersection(non_retryable):
+        return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
+    return error
+
+
+def in_step_activity(name: str) -> bool:
+    """Tell whether the current context is the activity execution of step `name`."""
+    return temporalio.activity.in_activity() and temporalio.activity.info().activity_type == name
+
+
+@contextlib.contextmanager
+def _attempt(name: str, non_retryable: Sequence[str]) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    except BaseException as error:
+        _notify(name, error, started)
+        converted = classify(error, non_retryable)
+        if converted is error:
+            raise
+        raise converted from error
+    _notify(name, None, started)
+
+
+async def run_async_step(
+    name: str,
+    fn: Callable[..., Any],
+    adapter: pydantic.TypeAdapter[Any] | None,
+    non_retryable: Sequence[str],
+    args: tuple[Any, ...],
+) -> Any:
+    """Run an async step function as the body of its activity."""
+    totals = _fresh_usage()
+    with _attempt(name, non_retryable):
+        call_args = (validate_input(name, adapter, args[0]),) if args else ()
+        return _wrap(await fn(*call_args), totals)
+
+
+def run_sync_step(
+    name: str,
+    fn: Callable[..., Any],
+    adapter: pydantic.TypeAdapter[Any] | None,
+    non_retryable: Sequence[str],
+    args: tuple[Any, ...],
+) -> Any:
+    """Run a sync step function (in the worker's thread pool) as its activity body."""
+    totals = _fresh_usage()
+    with _attempt(name, non_retryable):
+        call_args = (validate_input(name, adapter, args[0]),) if args else ()
+        return _wrap(fn(*call_args), totals)

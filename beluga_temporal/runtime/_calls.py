@@ -1,0 +1,57 @@
+"""Workflow side: schedule one step as an activity (or local activity)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pydantic
+import temporalio.workflow
+
+from beluga_temporal.declare._options import StepOptions
+from beluga_temporal.runtime._activity import ENVELOPE_KEY
+from beluga_temporal.runtime._progress import Usage
+
+
+async def call_step(
+    options: StepOptions,
+    arg: Any,
+    *,
+    result_type: Any = None,
+    usage: Usage | None = None,
+    summary: str | None = None,
+) -> Any:
+    """Run the step described by `options` on `arg` and return its result.
+
+    Must be called from workflow code. Results are plain JSON values (dicts, lists,
+    strings, numbers) unless `result_type` is given. Token usage reported by the step
+    (LLM steps) is added to `usage`.
+    """
+    kwargs = options.activity_kwargs()
+    if options.local:
+        raw = await temporalio.workflow.execute_local_activity(
+            options.name, arg, summary=summary, **kwargs
+        )
+    else:
+        raw = await temporalio.workflow.execute_activity(
+            options.name, arg, summary=summary, **kwargs
+        )
+    output = unwrap(raw, usage)
+    if result_type is None or result_type is Any:
+        return output
+    return _adapter(result_type).validate_python(output)
+
+
+def unwrap(raw: Any, usage: Usage | None) -> Any:
+    """Strip the usage envelope an LLM step's activity wraps its output in."""
+    if not (isinstance(raw, dict) and ENVELOPE_KEY in raw):
+        return raw
+    envelope = raw[ENVELOPE_KEY]
+    if usage is not None and envelope.get("usage"):
+        usage.add(Usage.model_validate(envelope["usage"]))
+    return envelope.get("output")
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(result_type: Any) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(result_type)

@@ -1,0 +1,60 @@
+"""Workflow side: run a chain plan step after step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.exceptions import ActivityError
+
+from beluga_temporal.plan import ChainPlan
+from beluga_temporal.runtime._calls import call_step
+from beluga_temporal.runtime._failures import ErrorInfo, describe, step_failed
+from beluga_temporal.runtime._progress import NodeProgress, RunProgress
+
+
+class ChainRun:
+    """One execution of a chain inside its workflow."""
+
+    def __init__(self, plan: ChainPlan) -> None:
+        self.plan = plan
+        self.progress = RunProgress(
+            name=plan.name,
+            kind="chain",
+            nodes={
+                label: NodeProgress(step=opts.name)
+                for label, opts in zip(plan.labels, plan.steps, strict=True)
+            },
+        )
+
+    async def execute(self, value: Any) -> Any:
+        """Feed `value` through every step; the last output is the result."""
+        try:
+            result = await self._run_steps(value)
+        except BaseException:
+            self.progress.status = "failed"
+            raise
+        self.progress.status = "completed"
+        return result
+
+    async def _run_steps(self, value: Any) -> Any:
+        for label, options in zip(self.plan.labels, self.plan.steps, strict=True):
+            self.progress.mark(label, "running")
+            try:
+                output = await call_step(options, value, usage=self.progress.usage)
+            except ActivityError as error:
+                error_type, message = describe(error)
+                self.progress.mark(label, "failed", f"{error_type}: {message}")
+                return await self._handle_failure(options.name, value, error)
+            self.progress.mark(label, "succeeded")
+            value = output
+        return value
+
+    async def _handle_failure(self, step: str, value: Any, error: ActivityError) -> Any:
+        if self.plan.on_error is None:
+            raise step_failed(self.plan.name, step, error) from error
+        error_type, message = describe(error)
+        info = ErrorInfo(step=step, error_type=error_type, message=message, input=value)
+        try:
+            return await call_step(self.plan.on_error, info, usage=self.progress.usage)
+        except ActivityError as handler_error:
+            raise step_failed(self.plan.name, self.plan.on_error.name, handler_error) from error

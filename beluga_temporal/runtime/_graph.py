@@ -1,0 +1,194 @@
+"""Workflow side: run a graph plan with a dependency-driven scheduler.
+
+A node starts as soon as every predecessor is done; there are no rounds or barriers.
+Everything here is deterministic: iteration follows the plan's topological order and
+completions are processed in the order the workflow's event loop delivers them, which
+replay reproduces exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import temporalio.workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from beluga_temporal.plan import GraphPlan, NodePlan
+from beluga_temporal.runtime._calls import call_step
+from beluga_temporal.runtime._failures import describe, graph_failed
+from beluga_temporal.runtime._graph_state import GraphState, GraphStateError
+from beluga_temporal.runtime._progress import NodeProgress, RunProgress
+
+Completion = tuple[str, BaseException | None]
+
+
+class GraphRun:
+    """One execution of a graph inside its workflow."""
+
+    def __init__(self, plan: GraphPlan) -> None:
+        self.plan = plan
+        self.progress = RunProgress(
+            name=plan.name,
+            kind="graph",
+            nodes={node.name: NodeProgress(step=node.step.name) for node in plan.nodes},
+        )
+        self.state = GraphState(plan)
+        self.failure: tuple[str, str, str] | None = None
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._done: asyncio.Queue[Completion] = asyncio.Queue()
+
+    async def execute(self, initial: Any) -> dict[str, Any]:
+        """Run every node and return the merged final state."""
+        self.state.start(initial)
+        try:
+            await self._schedule()
+        except asyncio.CancelledError:
+            # Cancellation of the run: stop the nodes, undo what was done, then give up.
+            await self._cancel_running()
+            self._finish("failed")
+            await self._compensate()
+            raise
+        if self.failure is not None:
+            self._finish("failed")
+            await self._compensate()
+            node, error_type, message = self.failure
+            raise graph_failed(
+                self.plan.name, node, error_type, message, self.completed, self.skipped
+            )
+        self._finish("completed")
+        return self.state.final()
+
+    @property
+    def completed(self) -> list[str]:
+        """Nodes that succeeded, in completion order."""
+        return list(self.state.completed)
+
+    @property
+    def skipped(self) -> list[str]:
+        """Nodes that were skipped (or never started because the run stopped)."""
+        return [n for n, p in self.progress.nodes.items() if p.status in ("skipped", "pending")]
+
+    async def _schedule(self) -> None:
+        while True:
+            if self.failure is None or self.plan.on_error == "continue":
+                self._launch_ready()
+            if not self._running:
+                return
+            name, error = await self._done.get()
+            del self._running[name]
+            if error is not None:
+                await self._on_node_error(name, error)
+
+    def _launch_ready(self) -> None:
+        for node in self.plan.nodes:
+            if len(self._running) >= self.plan.concurrency:
+                return
+            if self.progress.nodes[node.name].status != "pending":
+                continue
+            decision = self._readiness(node)
+            if decision == "run":
+                self.progress.mark(node.name, "running")
+                self._running[node.name] = asyncio.create_task(self._run_node(node))
+            elif decision == "skip":
+                self.progress.mark(node.name, "skipped")
+
+    def _readiness(self, node: NodePlan) -> str:
+        statuses = [self.progress.nodes[dep].status for dep in node.deps]
+        if any(s in ("failed", "cancelled") for s in statuses):
+            return "skip"
+        if any(s in ("pending", "running") for s in statuses):
+            return "wait"
+        if not node.deps or any(self.state.edge_taken(dep, node.name) for dep in node.deps):
+            return "run"
+        return "skip"
+
+    async def _run_node(self, node: NodePlan) -> None:
+        try:
+            node_input = self.state.input_for(node.name)
+            output = await self._call_node(node, node_input)
+            self.state.record(node.name, node_input, output)
+            self.progress.mark(node.name, "succeeded")
+        except BaseException as error:
+            self._done.put_nowait((node.name, error))
+            return
+        self._done.put_nowait((node.name, None))
+
+    async def _call_node(self, node: NodePlan, node_input: dict[str, Any]) -> Any:
+        try:
+            return await self._call_step(node, node_input)
+        except ActivityError:
+            if node.fallback is None:
+                raise
+        self.progress.nodes[node.name].fallback = True
+        return await call_step(node.fallback, node_input, usage=self.progress.usage)
+
+    async def _call_step(self, node: NodePlan, node_input: dict[str, Any]) -> Any:
+        if node.map_items is None:
+            return await call_step(node.step, node_input, usage=self.progress.usage)
+        items = node_input.get(node.map_items)
+        if not isinstance(items, list):
+            raise ApplicationError(
+                f"map node '{node.name}' needs a list in state[{node.map_items!r}], "
+                f"got {type(items).__name__}",
+                type="MapInputError",
+                non_retryable=True,
+            )
+        return await self._map(node, items)
+
+    async def _map(self, node: NodePlan, items: list[Any]) -> list[Any]:
+        # A semaphore bounds in-flight activities so 1,000 items do not flood the server.
+        limit = asyncio.Semaphore(node.map_concurrency)
+
+        async def one(item: Any) -> Any:
+            async with limit:
+                return await call_step(node.step, item, usage=self.progress.usage)
+
+        tasks = [asyncio.create_task(one(item)) for item in items]
+        try:
+            return [await task for task in tasks]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _on_node_error(self, name: str, error: BaseException) -> None:
+        if isinstance(error, asyncio.CancelledError):
+            self.progress.mark(name, "cancelled")
+            return
+        if isinstance(error, GraphStateError):
+            error_type, message = error.error_type, str(error)
+        elif isinstance(error, ActivityError | ApplicationError):
+            error_type, message = describe(error)
+        else:
+            raise error  # a bug in the workflow itself: let the workflow task fail and retry
+        self.progress.mark(name, "failed", f"{error_type}: {message}")
+        if self.failure is None:
+            self.failure = (name, error_type, message)
+            if self.plan.on_error == "fail_fast":
+                await self._cancel_running()
+
+    async def _cancel_running(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+        while self._running:
+            name, _ = await self._done.get()
+            del self._running[name]
+            if self.progress.nodes[name].status == "running":
+                self.progress.mark(name, "cancelled")
+
+    async def _compensate(self) -> None:
+        for name in reversed(self.state.completed):
+            node = self.plan.node(name)
+            if node.compensate is None:
+                continue
+            try:
+                await call_step(node.compensate, self.state.after(name))
+            except ActivityError as error:
+                # A failed compensation must not stop the others from running.
+                temporalio.workflow.logger.warning(
+                    "compensation of node %s failed: %s", name, describe(error)
+                )
+
+    def _finish(self, status: str) -> None:
+        self.progress.status = "completed" if status == "completed" else "failed"

@@ -1,0 +1,1 @@
+pytest_plugins = ["beluga_temporal.testing.pytest_plugin"]
