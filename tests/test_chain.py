@@ -86,7 +86,9 @@ async def test_invalid_input_fails_at_once_naming_the_field(
     assert [e.activity_task_started_event_attributes.attempt for e in started] == [1]
 
 
-async def test_on_error_handler_recovers(time_skipping_runtime: LocalRuntime, task_queue: str) -> None:
+async def test_on_error_handler_recovers(
+    time_skipping_runtime: LocalRuntime, task_queue: str
+) -> None:
     chain = Chain("recovering-chain", steps=[always_fails], on_error=recover)
     result = await run(time_skipping_runtime, task_queue, chain, {"n": 1})
     assert result == {
@@ -107,16 +109,16 @@ async def test_chain_retries_default_applies_to_steps_without_policy(
     assert ATTEMPTS[("always_fails", workflow_id)] == 4
 
 
-async def test_chain_timeout_bounds_the_whole_run(dev_runtime: LocalRuntime, task_queue: str) -> None:
+async def test_chain_timeout_bounds_the_whole_run(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
     chain = Chain("timeout-chain", steps=[slow], timeout=1)
     with pytest.raises(RunTimeoutError) as caught:
         await run(dev_runtime, task_queue, chain, {"sleep": 10})
     assert caught.value.timeout_kind == "execution"
 
 
-async def test_local_steps_run_as_local_activities(
-    runtime: LocalRuntime, task_queue: str
-) -> None:
+async def test_local_steps_run_as_local_activities(runtime: LocalRuntime, task_queue: str) -> None:
     chain = Chain("local-chain", steps=[local_tag])
     assert await run(runtime, task_queue, chain, {"n": 1}) == {"n": 1, "local": True}
 
@@ -126,7 +128,9 @@ async def test_chain_declared_in_a_function_runs_sandboxed(
 ) -> None:
     chain = Chain("inline-chain").add_step(validate_order).add_step(local_tag)
     assert chain.step_count == 2
-    result = await run(time_skipping_runtime, task_queue, chain, {"order_id": "x", "amount": 1, "items": ["a"]})
+    result = await run(
+        time_skipping_runtime, task_queue, chain, {"order_id": "x", "amount": 1, "items": ["a"]}
+    )
     assert result == {"order_id": "x", "amount": 1.0, "items": ["a"], "local": True}
 
 

@@ -22,7 +22,9 @@ from beluga_temporal.errors import (
 from beluga_temporal.runtime._failures import GRAPH_FAILED, STEP_FAILED, describe, details_of
 
 
-def translate(error: BaseException, workflow_id: str | None, run_id: str | None = None) -> BelugaError:
+def translate(
+    error: BaseException, workflow_id: str | None, run_id: str | None = None
+) -> BelugaError:
     """Return the beluga error a caller should see for a temporalio exception."""
     ids: dict[str, Any] = {"workflow_id": workflow_id, "run_id": run_id}
     if isinstance(error, BelugaError):

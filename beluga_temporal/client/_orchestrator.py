@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -181,9 +181,7 @@ class Orchestrator:
     async def execute(self, target: StartTarget, input: Any = None, **start_options: Any) -> Any:
         """Start a run and wait for its result."""
         handle = await self.start_handle(target, input, **start_options)
-        return await self.result(
-            handle.id, handle.result_run_id, result_type=_result_type(target)
-        )
+        return await self.result(handle.id, handle.result_run_id, result_type=_result_type(target))
 
     async def progress(self, workflow_id: str, run_id: str | None = None) -> RunProgress:
         """Query the live progress of a generated workflow run."""
@@ -191,7 +189,8 @@ class Orchestrator:
 
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
         try:
-            return await handle.query(PROGRESS_QUERY, result_type=RunProgress)
+            progress: RunProgress = await handle.query(PROGRESS_QUERY, result_type=RunProgress)
+            return progress
         except Exception as error:
             raise translate(error, workflow_id, run_id) from error
 

@@ -6,4 +6,14 @@ from beluga_temporal.declare._options import RetryPolicy, StepOptions
 from beluga_temporal.declare._step import AsyncStep, Step, SyncStep, step
 from beluga_temporal.declare._target import Target
 
-__all__ = ["AsyncStep", "Chain", "Graph", "RetryPolicy", "Step", "StepOptions", "SyncStep", "Target", "step"]
+__all__ = [
+    "AsyncStep",
+    "Chain",
+    "Graph",
+    "RetryPolicy",
+    "Step",
+    "StepOptions",
+    "SyncStep",
+    "Target",
+    "step",
+]

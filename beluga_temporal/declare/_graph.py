@@ -222,7 +222,7 @@ class Graph(Target):
         """
 
         def decorate(fn: Callable[..., Any]) -> Step[Any, Any]:
-            declared = fn if isinstance(fn, Step) else step(**step_options)(fn)
+            declared: Step[Any, Any] = fn if isinstance(fn, Step) else step(**step_options)(fn)
             node_name = name or declared.name
             self.add_node(node_name, declared, fallback=fallback, compensate=compensate)
             for pred in after:
@@ -264,6 +264,17 @@ class Graph(Target):
                 yield node.fallback
             if node.compensate is not None:
                 yield node.compensate
+
+    def compile(self) -> GraphPlan:
+        """Validate the graph and return its plan (cached until the graph changes).
+
+        Raises:
+            DefinitionError: Naming the offending nodes: a cycle (with its path), an edge
+                to an unknown node, a missing entry point, an unreachable node, ...
+        """
+        plan = super().compile()
+        assert isinstance(plan, GraphPlan)
+        return plan
 
     def _compile(self) -> GraphPlan:
         names = list(self._nodes)

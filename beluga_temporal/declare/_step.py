@@ -46,6 +46,10 @@ class Step(Generic[InputT, OutputT]):
         self.__module__ = fn.__module__
         _make_activity_definition(self)
 
+    def __call__(self, arg: InputT) -> Any:
+        """Run the step's function directly (see `AsyncStep` and `SyncStep`)."""
+        raise NotImplementedError
+
     @property
     def name(self) -> str:
         """The activity type name (wire format: renaming it breaks runs in flight)."""
@@ -132,7 +136,9 @@ def _make_activity_definition(step: Step[Any, Any]) -> None:
 
 
 @overload
-def step(fn: Callable[[InputT], Awaitable[OutputT]], /) -> AsyncStep[InputT, OutputT]: ...
+def step(  # type: ignore[overload-overlap]  # async functions match the sync form too
+    fn: Callable[[InputT], Awaitable[OutputT]], /
+) -> AsyncStep[InputT, OutputT]: ...
 @overload
 def step(fn: Callable[[InputT], OutputT], /) -> SyncStep[InputT, OutputT]: ...
 @overload
@@ -195,7 +201,9 @@ class _StepDecorator:
         )
 
     @overload
-    def __call__(self, fn: Callable[[InputT], Awaitable[OutputT]], /) -> AsyncStep[InputT, OutputT]: ...
+    def __call__(  # type: ignore[overload-overlap]  # async functions match the sync form too
+        self, fn: Callable[[InputT], Awaitable[OutputT]], /
+    ) -> AsyncStep[InputT, OutputT]: ...
     @overload
     def __call__(self, fn: Callable[[InputT], OutputT], /) -> SyncStep[InputT, OutputT]: ...
     def __call__(self, fn: Callable[..., Any], /) -> Step[Any, Any]:
