@@ -15,7 +15,9 @@ import temporalio.common
 from beluga_temporal.declare import Chain, Target
 from beluga_temporal.declare._options import Duration, to_timedelta
 from beluga_temporal.errors import ConfigurationError, DefinitionError
+from beluga_temporal.client._session import ChainSession
 from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
+from beluga_temporal.runtime._session import CLOSE_SIGNAL
 from beluga_temporal.worker._plugin import BelugaPlugin
 
 DEFAULT_TASK_QUEUE = "beluga-workflows"
@@ -146,6 +148,9 @@ class Orchestrator:
         if timeout is None and isinstance(target, Target):
             timeout = target.execution_timeout
         args = [] if input is None and not isinstance(target, Target) else [input]
+        if isinstance(target, Chain) and target.memory is not None:
+            # A plain start of a chain with memory is a one-turn session.
+            start_options.setdefault("start_signal", CLOSE_SIGNAL)
         try:
             return await self.client.start_workflow(
                 name,
@@ -212,6 +217,12 @@ class Orchestrator:
     async def cancel(self, workflow_id: str, run_id: str | None = None) -> None:
         """Request cancellation of a run."""
         await self.client.get_workflow_handle(workflow_id, run_id=run_id or None).cancel()
+
+    def session(self, chain: Chain, session_id: str | None = None) -> ChainSession:
+        """Open a session with a chain that has memory (its workflow id is `session_id`)."""
+        if chain.memory is None:
+            raise DefinitionError(f"chain '{chain.name}' has no memory: sessions need one")
+        return ChainSession(self, chain, session_id or f"{chain.name}-{uuid.uuid4().hex[:12]}")
 
     def create_workflow(
         self, target: StartTarget, *, workflow_id: str | None = None

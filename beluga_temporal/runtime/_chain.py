@@ -36,6 +36,12 @@ class ChainRun:
         self.progress.status = "completed"
         return result
 
+    async def run_turn(self, value: Any) -> Any:
+        """Run the steps once more (a session turn), resetting per-step progress."""
+        for node in self.progress.nodes.values():
+            node.status, node.error = "pending", None
+        return await self._run_steps(value)
+
     async def _run_steps(self, value: Any) -> Any:
         for label, options in zip(self.plan.labels, self.plan.steps, strict=True):
             self.progress.mark(label, "running")

@@ -1,0 +1,61 @@
+"""`ChainSession`: talk to a chain with memory, turn by turn, durably."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import temporalio.client
+import temporalio.common
+
+from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
+
+if TYPE_CHECKING:
+    from beluga_temporal.client._orchestrator import Orchestrator
+    from beluga_temporal.declare import Chain
+
+
+class ChainSession:
+    """A conversation with a chain that has memory; its workflow id is the session id.
+
+    The session's workflow starts with the first `send` (update-with-start) and keeps
+    the memory in its state until `close()`.
+    """
+
+    def __init__(self, orch: Orchestrator, chain: Chain, session_id: str) -> None:
+        self._orch = orch
+        self.chain = chain
+        self.session_id = session_id
+
+    async def send(self, value: Any) -> Any:
+        """Run one turn of the chain on `value` and return its output.
+
+        Raises:
+            ExecutionError: The turn failed (the session stays open).
+        """
+        from beluga_temporal.client._errors import translate
+
+        start = temporalio.client.WithStartWorkflowOperation(
+            self.chain.name,
+            None,
+            id=self.session_id,
+            task_queue=self._orch.task_queue,
+            id_conflict_policy=temporalio.common.WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        try:
+            return await self._orch.client.execute_update_with_start_workflow(
+                TURN_UPDATE, value, start_workflow_operation=start
+            )
+        except Exception as error:
+            raise translate(error, self.session_id) from error
+
+    async def history(self) -> list[dict[str, str]]:
+        """The remembered exchanges as chat messages (`role`, `content`)."""
+        handle = self._orch.client.get_workflow_handle(self.session_id)
+        messages: list[dict[str, str]] = await handle.query(MEMORY_QUERY)
+        return messages
+
+    async def close(self) -> Any:
+        """End the session and return the last turn's output."""
+        handle = self._orch.client.get_workflow_handle(self.session_id)
+        await handle.signal(CLOSE_SIGNAL)
+        return await self._orch.result(self.session_id)
