@@ -34,6 +34,7 @@ class ChainSession:
         """
         from beluga_temporal.client._errors import translate
 
+        start: temporalio.client.WithStartWorkflowOperation[Any, Any]
         start = temporalio.client.WithStartWorkflowOperation(
             self.chain.name,
             None,

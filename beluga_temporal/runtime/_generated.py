@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import sys
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -72,9 +74,10 @@ def _memory(self: Any) -> list[dict[str, str]]:
     return history
 
 
-def _method(name: str, fn: Callable[..., Any], cls_name: str) -> Callable[..., Any]:
+def _method(name: str, template: Callable[..., Any], cls_name: str) -> Any:
     # A fresh function per class: temporalio stores handler metadata on the function.
-    copy = type(fn)(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    fn = typing.cast(types.FunctionType, template)
+    copy = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
     copy.__qualname__ = f"{cls_name}.{name}"
     copy.__module__ = __name__
     copy.__annotations__ = dict(fn.__annotations__)
