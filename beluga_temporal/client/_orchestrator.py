@@ -12,10 +12,10 @@ from typing import Any
 import temporalio.client
 import temporalio.common
 
-from beluga_temporal.declare import Chain, Target
-from beluga_temporal.declare._options import Duration, to_timedelta
-from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.client._session import ChainSession
+from beluga_temporal.declare import Chain, Target
+from beluga_temporal.errors import ConfigurationError, DefinitionError
+from beluga_temporal.plan._options import Duration, to_timedelta
 from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
 from beluga_temporal.runtime._session import CLOSE_SIGNAL
 from beluga_temporal.worker._plugin import BelugaPlugin

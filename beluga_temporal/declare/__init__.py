@@ -2,9 +2,9 @@
 
 from beluga_temporal.declare._chain import Chain
 from beluga_temporal.declare._graph import Graph
-from beluga_temporal.declare._options import RetryPolicy, StepOptions
 from beluga_temporal.declare._step import AsyncStep, Step, SyncStep, step
 from beluga_temporal.declare._target import Target
+from beluga_temporal.plan._options import RetryPolicy, StepOptions
 
 __all__ = [
     "AsyncStep",

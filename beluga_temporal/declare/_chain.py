@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from beluga_temporal.declare._defaults import chain_defaults
-from beluga_temporal.declare._options import Duration, RetryPolicy, to_timedelta
 from beluga_temporal.declare._step import Step
 from beluga_temporal.declare._target import Target, as_step
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import ChainPlan, MemoryPlan
+from beluga_temporal.plan._options import Duration, RetryPolicy, to_timedelta
 
 
 class Chain(Target):

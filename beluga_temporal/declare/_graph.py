@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from beluga_temporal.declare._defaults import graph_defaults
-from beluga_temporal.declare._options import Duration, to_timedelta
 from beluga_temporal.declare._step import Step, step
 from beluga_temporal.declare._target import Target, as_step
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import GraphPlan, NodePlan, OnError, RouterPlan
+from beluga_temporal.plan._options import Duration, to_timedelta
 from beluga_temporal.plan._validate import (
     ancestors_of,
     check_edges,

@@ -11,14 +11,14 @@ import pydantic
 import temporalio.activity
 import temporalio.workflow
 
-from beluga_temporal.declare._options import (
+from beluga_temporal.errors import DefinitionError
+from beluga_temporal.plan._options import (
     Duration,
     RetryPolicy,
     StepOptions,
     error_type_name,
     to_timedelta,
 )
-from beluga_temporal.errors import DefinitionError
 from beluga_temporal.runtime import _activity
 
 InputT = TypeVar("InputT")

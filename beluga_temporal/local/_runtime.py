@@ -137,9 +137,7 @@ class LocalRuntime:
         async with self._lock:
             if cls not in self._workers:
                 queue = f"beluga-local-{uuid.uuid4().hex[:8]}"
-                worker = create_worker(
-                    self.client, queue, targets=[target], activities=activities
-                )
+                worker = create_worker(self.client, queue, targets=[target], activities=activities)
                 task = asyncio.create_task(worker.run())
                 self._workers[cls] = (queue, worker, task)
             return self._workers[cls][0]

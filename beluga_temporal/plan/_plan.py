@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
-from beluga_temporal.declare._options import StepOptions
+from beluga_temporal.plan._options import StepOptions
 
 OnError = Literal["fail_fast", "continue"]
 RouteFn = Callable[[dict[str, Any]], str]

@@ -12,7 +12,9 @@ def _edges(plan: GraphPlan) -> list[tuple[str, str, str | None]]:
     for node in plan.nodes:
         for dep in node.deps:
             router = plan.routers.get(dep)
-            labels = [] if router is None else [k for k, v in router.mapping.items() if v == node.name]
+            labels = (
+                [] if router is None else [k for k, v in router.mapping.items() if v == node.name]
+            )
             edges.append((dep, node.name, " / ".join(labels) or None))
     return edges
 

@@ -79,7 +79,9 @@ def find_cycle(preds: Mapping[str, Sequence[str]]) -> list[str]:
     return []  # pragma: no cover - only called when a cycle exists
 
 
-def ancestors_of(order: Sequence[str], preds: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+def ancestors_of(
+    order: Sequence[str], preds: Mapping[str, Sequence[str]]
+) -> dict[str, frozenset[str]]:
     """Return the transitive predecessors of every node."""
     result: dict[str, frozenset[str]] = {}
     for name in order:

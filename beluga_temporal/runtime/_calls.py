@@ -8,7 +8,7 @@ from typing import Any
 import pydantic
 import temporalio.workflow
 
-from beluga_temporal.declare._options import StepOptions
+from beluga_temporal.plan._options import StepOptions
 from beluga_temporal.runtime._activity import ENVELOPE_KEY
 from beluga_temporal.runtime._progress import Usage
 
