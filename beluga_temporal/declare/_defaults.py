@@ -1,10 +1,15 @@
-"""Defaults for chains and graphs that do not set their own, from `BelugaSettings`."""
+"""Defaults for chains and graphs that do not set their own, from `BelugaSettings`.
+
+Read once per process, when the first chain or graph compiles (never inside workflows).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
 from datetime import timedelta
+
+from beluga_temporal.settings import BelugaSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,12 +27,21 @@ class GraphDefaults:
 
 
 @functools.cache
+def _settings() -> BelugaSettings:
+    return BelugaSettings.load()
+
+
 def chain_defaults() -> ChainDefaults:
-    """Chain defaults from settings (`orchestration.chain.*`), read once per process."""
-    return ChainDefaults()
+    """Chain defaults from `orchestration.chain.*` (`max_retries` counts attempts, >= 1)."""
+    chain = _settings().orchestration.chain
+    return ChainDefaults(
+        timeout=chain.timeout, max_retries=max(chain.max_retries, 1), retry_delay=chain.retry_delay
+    )
 
 
-@functools.cache
 def graph_defaults() -> GraphDefaults:
-    """Graph defaults from settings (`orchestration.graph.*`), read once per process."""
-    return GraphDefaults()
+    """Graph defaults from `orchestration.graph.*`."""
+    graph = _settings().orchestration.graph
+    return GraphDefaults(
+        timeout=graph.timeout, max_workers=graph.max_workers, parallel=graph.parallel_execution
+    )

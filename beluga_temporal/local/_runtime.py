@@ -199,9 +199,6 @@ async def shutdown_shared_runtime() -> None:
 
 
 def _default_kind() -> RuntimeKind:
-    try:
-        from beluga_temporal.settings import BelugaSettings
-    except ImportError:  # pragma: no cover - settings always ship
-        return "dev"
-    kind = getattr(getattr(BelugaSettings.load(), "local", None), "kind", "dev")
-    return "time-skipping" if kind == "time-skipping" else "dev"
+    from beluga_temporal.settings import BelugaSettings
+
+    return BelugaSettings.load().local.kind
