@@ -51,7 +51,8 @@ def workflow_type_of(target: StartTarget) -> str:
 def _result_type(target: StartTarget) -> Any:
     if isinstance(target, Chain):
         return target.output_type
-    return None
+    definition = getattr(target, "__temporal_workflow_definition", None)
+    return getattr(definition, "ret_type", None)
 
 
 class Orchestrator:
