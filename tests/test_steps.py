@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from temporalio import workflow
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from beluga_temporal import BelugaPlugin, ConfigurationError, LocalRuntime, RetryPolicy, step
@@ -49,16 +50,17 @@ async def test_steps_register_on_a_plain_temporalio_worker(
 ) -> None:
     import concurrent.futures
 
+    target = time_skipping_runtime.client.service_client.config.target_host
+    client = await Client.connect(target, plugins=[BelugaPlugin()])  # plain temporalio
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         async with Worker(
-            time_skipping_runtime.client,
+            client,
             task_queue=task_queue,
             workflows=[HandWrittenOrder],
             activities=[examples.validate_order, examples.price_order, examples.charge],
             activity_executor=pool,
-            plugins=[BelugaPlugin()],
         ):
-            result = await time_skipping_runtime.client.execute_workflow(
+            result = await client.execute_workflow(
                 HandWrittenOrder.run,
                 Order(order_id="p-1", amount=2, items=["a"]),
                 id=f"plain-{uuid.uuid4()}",
