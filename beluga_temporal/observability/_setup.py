@@ -1,0 +1,206 @@
+"""`setup_observability`: logs, traces and metrics configured once per process."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import opentelemetry.trace
+import temporalio.runtime
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import Resource
+from temporalio.contrib.opentelemetry import TracingInterceptor
+
+from beluga_temporal.observability._export import (
+    RetargetableMetricExporter,
+    install_meter_provider,
+    otlp_metric_exporter,
+)
+from beluga_temporal.observability._logging import configure_logging
+from beluga_temporal.observability._temporal import (
+    build_runtime,
+    runtime_key,
+    tracing_interceptor,
+)
+from beluga_temporal.observability._tracing import (
+    INSTRUMENTATION_NAME,
+    RedactingSpanExporter,
+    install_tracer_provider,
+    otlp_span_exporter,
+)
+from beluga_temporal.settings import BelugaSettings, ObservabilitySettings
+
+
+@dataclass
+class Observability:
+    """The configured telemetry of this process; returned by `setup_observability`."""
+
+    settings: ObservabilitySettings
+    """The settings it was configured with."""
+    tracer_provider: opentelemetry.trace.TracerProvider
+    """The global (replay-safe) tracer provider."""
+    meter_provider: MeterProvider | None
+    """The global meter provider, `None` when the application installed its own."""
+    runtime: temporalio.runtime.Runtime | None
+    """Temporal Core runtime exporting SDK metrics (also made the default runtime);
+    pass it as `Client.connect(runtime=...)`. `None` when metrics are not exported."""
+    log_handler: logging.StreamHandler[TextIO]
+    """The root logging handler writing structured lines to stderr (`setStream` moves it)."""
+
+    def tracer(self, name: str = INSTRUMENTATION_NAME) -> opentelemetry.trace.Tracer:
+        """Return a tracer from the configured provider."""
+        return self.tracer_provider.get_tracer(name)
+
+    def tracing_interceptor(self) -> TracingInterceptor:
+        """Return Temporal's tracing interceptor (see `tracing_interceptor`)."""
+        return tracing_interceptor()
+
+    def force_flush(self, timeout_millis: int = 10_000) -> bool:
+        """Export buffered spans and collect-and-export metrics now.
+
+        Returns:
+            Whether every exporter finished in time.
+        """
+        flush_spans = getattr(self.tracer_provider, "force_flush", None)
+        spans_ok = bool(flush_spans(timeout_millis)) if flush_spans else True
+        metrics_ok = (
+            self.meter_provider.force_flush(timeout_millis) if self.meter_provider else True
+        )
+        return spans_ok and metrics_ok
+
+    def shutdown(self) -> None:
+        """Flush and stop exporting; a later `setup_observability` configures afresh."""
+        shutdown_observability()
+
+
+@dataclass
+class _Pipeline:
+    """Process-wide pieces: OpenTelemetry lets global providers be installed only once."""
+
+    span_exporter: RedactingSpanExporter
+    metric_exporter: RetargetableMetricExporter
+    tracer_provider: opentelemetry.trace.TracerProvider
+    meter_provider: MeterProvider | None
+    runtimes: dict[tuple[str, str], temporalio.runtime.Runtime] = field(default_factory=dict)
+    previous_default: temporalio.runtime.Runtime | None = None
+    """Temporal's default runtime before ours replaced it; restored on shutdown."""
+
+
+_lock = threading.Lock()
+_pipeline: _Pipeline | None = None
+_current: Observability | None = None
+
+
+def setup_observability(settings: BelugaSettings | None = None) -> Observability:
+    """Configure structured logging, OpenTelemetry and Temporal SDK metrics.
+
+    Idempotent: a call with the same observability settings returns the same
+    `Observability`. A call with different settings re-points the exporters and the
+    log format; `service_name` stays that of the first call, because OpenTelemetry
+    global providers (which carry it) can be installed only once per process.
+
+    Args:
+        settings: The process settings; default `BelugaSettings.load()`.
+
+    Returns:
+        The configured telemetry: tracer and meter providers, the Temporal runtime to
+        connect clients with, and the tracing interceptor.
+    """
+    global _current
+    wanted = (settings or BelugaSettings.load()).observability
+    with _lock:
+        if _current is not None and _current.settings == wanted:
+            return _current
+        if _current is not None:
+            _current.force_flush()  # what was recorded so far belongs to the old target
+        pipeline = _install(wanted)
+        pipeline.span_exporter.retarget(
+            otlp_span_exporter(wanted), capture_prompts=wanted.capture_prompts
+        )
+        pipeline.metric_exporter.retarget(otlp_metric_exporter(wanted))
+        _current = Observability(
+            settings=wanted,
+            tracer_provider=pipeline.tracer_provider,
+            meter_provider=pipeline.meter_provider,
+            runtime=_runtime(pipeline, wanted),
+            log_handler=configure_logging(wanted),
+        )
+        return _current
+
+
+def current_observability() -> Observability | None:
+    """Return what `setup_observability` configured, or `None` before it is called."""
+    return _current
+
+
+def shutdown_observability() -> None:
+    """Flush spans and metrics, then stop exporting them (safe to call twice)."""
+    global _current
+    with _lock:
+        if _current is None or _pipeline is None:
+            return
+        _current.force_flush()
+        _pipeline.span_exporter.retarget(None, capture_prompts=False)
+        _pipeline.metric_exporter.retarget(None)
+        _restore_default_runtime(_pipeline)
+        _current = None
+
+
+def _install(settings: ObservabilitySettings) -> _Pipeline:
+    global _pipeline
+    if _pipeline is None:
+        resource = Resource.create(
+            {"service.name": settings.service_name, "service.version": _version()}
+        )
+        spans, metrics = RedactingSpanExporter(), RetargetableMetricExporter()
+        _pipeline = _Pipeline(
+            span_exporter=spans,
+            metric_exporter=metrics,
+            tracer_provider=install_tracer_provider(resource, spans),
+            meter_provider=install_meter_provider(resource, metrics),
+        )
+    return _pipeline
+
+
+def _runtime(
+    pipeline: _Pipeline, settings: ObservabilitySettings
+) -> temporalio.runtime.Runtime | None:
+    key = runtime_key(settings)
+    if key is None:
+        return None
+    # one runtime per destination: a second Prometheus runtime could not bind the port
+    runtime = pipeline.runtimes.get(key)
+    if runtime is None:
+        runtime = pipeline.runtimes[key] = build_runtime(key, settings.service_name)
+    if pipeline.previous_default is None:
+        pipeline.previous_default = _default_runtime()
+    # plain `Client.connect` calls made from now on export SDK metrics too
+    temporalio.runtime.Runtime.set_default(runtime, error_if_already_set=False)
+    return runtime
+
+
+def _default_runtime() -> temporalio.runtime.Runtime | None:
+    try:
+        return temporalio.runtime.Runtime.default()
+    except RuntimeError:  # the application called Runtime.prevent_default()
+        return None
+
+
+def _restore_default_runtime(pipeline: _Pipeline) -> None:
+    # dropping ours lets Core stop exporting to an endpoint that may be gone
+    pipeline.runtimes.clear()
+    if pipeline.previous_default is not None:
+        temporalio.runtime.Runtime.set_default(
+            pipeline.previous_default, error_if_already_set=False
+        )
+        pipeline.previous_default = None
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("beluga-temporal")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,71 @@
+"""Temporal SDK telemetry: the Core runtime's metrics and the tracing interceptor."""
+
+from __future__ import annotations
+
+import logging
+
+import opentelemetry.trace
+import temporalio.runtime
+from temporalio.contrib.opentelemetry import TracingInterceptor
+
+from beluga_temporal.observability._tracing import INSTRUMENTATION_NAME, otlp_base_url
+from beluga_temporal.settings import ObservabilitySettings
+
+RuntimeKey = tuple[str, str] | None
+
+
+def runtime_key(settings: ObservabilitySettings) -> RuntimeKey:
+    """Identify the metrics destination of a Temporal `Runtime` (`None`: no metrics)."""
+    if not settings.metrics_enabled:
+        return None
+    if settings.prometheus_bind:
+        return ("prometheus", settings.prometheus_bind)
+    endpoint = otlp_base_url(settings)
+    if endpoint is None:
+        return None
+    if settings.otlp_protocol == "http":
+        return ("http", f"{endpoint}/v1/metrics")  # Core wants the full HTTP path
+    return ("grpc", endpoint)
+
+
+def build_runtime(key: tuple[str, str], service_name: str) -> temporalio.runtime.Runtime:
+    """Create a Temporal Core runtime that exports SDK metrics to `key`'s destination.
+
+    Workers' and clients' own metrics (task latencies, poll counts, RPC requests…) are
+    recorded by Core in Rust, so they are exported by Core itself, not by the Python
+    meter provider; a runtime is created per destination.
+    """
+    kind, target = key
+    metrics: temporalio.runtime.OpenTelemetryConfig | temporalio.runtime.PrometheusConfig
+    if kind == "prometheus":
+        metrics = temporalio.runtime.PrometheusConfig(bind_address=target)
+    else:
+        metrics = temporalio.runtime.OpenTelemetryConfig(url=target, http=kind == "http")
+    telemetry = temporalio.runtime.TelemetryConfig(
+        metrics=metrics,
+        global_tags={"service.name": service_name},
+        logging=_forward_core_logs(),
+    )
+    return temporalio.runtime.Runtime(telemetry=telemetry)
+
+
+def _forward_core_logs() -> temporalio.runtime.LoggingConfig:
+    # Core (Rust) logs would go straight to stdout; through Python logging they get the
+    # structured format and the level filter of every other line
+    return temporalio.runtime.LoggingConfig(
+        filter=temporalio.runtime.TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=temporalio.runtime.LogForwardingConfig(
+            logger=logging.getLogger("temporalio.core")
+        ),
+    )
+
+
+def tracing_interceptor() -> TracingInterceptor:
+    """Return Temporal's OpenTelemetry tracing interceptor for clients and workers.
+
+    Give it to `Client.connect(interceptors=[...])`: workers created from that client
+    inherit it, and one trace then links the client's start, the workflow and every
+    activity. Uses the global tracer provider that `setup_observability` installs.
+    """
+    tracer = opentelemetry.trace.get_tracer(INSTRUMENTATION_NAME)
+    return TracingInterceptor(tracer)
