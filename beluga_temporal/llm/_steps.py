@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar, cast, overload
 
+import opentelemetry.trace
 import pydantic
 import temporalio.exceptions
 
@@ -17,6 +18,7 @@ from beluga_temporal.llm._registry import ChatModel
 from beluga_temporal.llm._resolve import resolve_model
 from beluga_temporal.llm._structured import DEFAULT_MAX_REPAIRS, generate_structured
 from beluga_temporal.plan._options import Duration, RetryPolicy
+from beluga_temporal.observability._metrics import record_llm_tokens
 from beluga_temporal.runtime import report_usage
 
 __all__ = ["llm_decision", "llm_step"]
@@ -210,7 +212,7 @@ class _ModelCall:
         chat = self._chat_model()
         async with heartbeating():
             response = await chat.generate(messages, temperature=self.temperature)
-        _report(response.usage)
+        _report(response.usage, chat)
         return response.text
 
     async def structured(self, messages: list[Message], output: type[OutputT]) -> OutputT:
@@ -220,7 +222,7 @@ class _ModelCall:
                 chat, messages, output, temperature=self.temperature, max_repairs=self.max_repairs
             )
         # Repairs count; an attempt that fails reports nothing (its result is discarded).
-        _report(result.usage)
+        _report(result.usage, chat)
         return result.output
 
     def _chat_model(self) -> ChatModel:
@@ -233,8 +235,21 @@ class _ModelCall:
             ) from None
 
 
-def _report(usage: Usage) -> None:
+def _report(usage: Usage, chat: ChatModel) -> None:
     report_usage(usage.input_tokens, usage.output_tokens)
+    record_llm_tokens(
+        provider=chat.provider,
+        model=chat.model_name,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+    )
+    # GenAI semantic conventions on the activity's span (never the prompt or the key).
+    span = opentelemetry.trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("gen_ai.provider.name", chat.provider)
+        span.set_attribute("gen_ai.request.model", chat.model_name)
+        span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
 
 
 def _declare(

@@ -31,6 +31,8 @@ from beluga_temporal.observability._tracing import (
     install_tracer_provider,
     otlp_span_exporter,
 )
+from beluga_temporal.observability._steps import record_attempt
+from beluga_temporal.runtime._activity import add_step_hook
 from beluga_temporal.settings import BelugaSettings, ObservabilitySettings
 
 
@@ -41,7 +43,7 @@ class Observability:
     settings: ObservabilitySettings
     """The settings it was configured with."""
     tracer_provider: opentelemetry.trace.TracerProvider
-    """The global (replay-safe) tracer provider."""
+    """The global tracer provider."""
     meter_provider: MeterProvider | None
     """The global meter provider, `None` when the application installed its own."""
     runtime: temporalio.runtime.Runtime | None
@@ -121,6 +123,7 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
             otlp_span_exporter(wanted), capture_prompts=wanted.capture_prompts
         )
         pipeline.metric_exporter.retarget(otlp_metric_exporter(wanted))
+        add_step_hook(record_attempt)
         _current = Observability(
             settings=wanted,
             tracer_provider=pipeline.tracer_provider,

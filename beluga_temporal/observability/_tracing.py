@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing: a replay-safe tracer provider whose export target can change."""
+"""OpenTelemetry tracing: a tracer provider whose export target can change."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Sequence
 
 import opentelemetry.trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from temporalio.contrib.opentelemetry import create_tracer_provider
 
 from beluga_temporal.observability._redact import redact_mapping
 from beluga_temporal.settings import ObservabilitySettings
@@ -110,19 +109,21 @@ def otlp_base_url(settings: ObservabilitySettings) -> str | None:
 def install_tracer_provider(
     resource: Resource, exporter: RedactingSpanExporter
 ) -> opentelemetry.trace.TracerProvider:
-    """Install a replay-safe SDK tracer provider globally, once per process.
+    """Install an SDK tracer provider globally, once per process.
 
-    Replay-safe (`temporalio.contrib.opentelemetry.create_tracer_provider`): spans
-    made inside workflows are not re-emitted on replay, and the provider also works
-    with Temporal's `OpenTelemetryPlugin`. When the application installed its own SDK
-    provider first, ours is not installed; the exporter is added to theirs instead.
+    Workflow-side spans go through Temporal's `TracingInterceptor`, which already skips
+    them on replay. A plain provider (random ids) is deliberate: Temporal's
+    `create_tracer_provider` draws span ids from the workflow's deterministic random,
+    so after a worker restart the replayed sequence hands out ids that earlier spans of
+    the same trace already carry. When the application installed its own SDK provider
+    first, ours is not installed; the exporter is added to theirs instead.
     """
     current = opentelemetry.trace.get_tracer_provider()
     add_processor = getattr(current, "add_span_processor", None)  # an SDK provider, not the proxy
     if add_processor is not None:
         add_processor(BatchSpanProcessor(exporter))
         return current
-    provider = create_tracer_provider(resource=resource)
+    provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     opentelemetry.trace.set_tracer_provider(provider)
     return provider

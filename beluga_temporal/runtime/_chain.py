@@ -9,7 +9,8 @@ from temporalio.exceptions import ActivityError
 from beluga_temporal.plan import ChainPlan
 from beluga_temporal.runtime._calls import call_step
 from beluga_temporal.runtime._failures import ErrorInfo, describe, step_failed
-from beluga_temporal.runtime._progress import NodeProgress, RunProgress
+from beluga_temporal.runtime._progress import NodeProgress, NodeStatus, RunProgress, RunStatus
+from beluga_temporal.runtime._tracing import node_span, run_span
 
 
 class ChainRun:
@@ -31,9 +32,9 @@ class ChainRun:
         try:
             result = await self._run_steps(value)
         except BaseException:
-            self.progress.status = "failed"
+            self._finish("failed")
             raise
-        self.progress.status = "completed"
+        self._finish("completed")
         return result
 
     async def run_turn(self, value: Any) -> Any:
@@ -44,16 +45,24 @@ class ChainRun:
 
     async def _run_steps(self, value: Any) -> Any:
         for label, options in zip(self.plan.labels, self.plan.steps, strict=True):
-            self.progress.mark(label, "running")
+            self._mark(label, "running")
             try:
                 output = await call_step(options, value, usage=self.progress.usage)
             except ActivityError as error:
                 error_type, message = describe(error)
-                self.progress.mark(label, "failed", f"{error_type}: {message}")
+                self._mark(label, "failed", f"{error_type}: {message}")
                 return await self._handle_failure(options.name, value, error)
-            self.progress.mark(label, "succeeded")
+            self._mark(label, "succeeded")
             value = output
         return value
+
+    def _mark(self, label: str, status: NodeStatus, error: str | None = None) -> None:
+        self.progress.mark(label, status, error)
+        node_span("chain", self.plan.name, label, self.progress.nodes[label].step, status, error)
+
+    def _finish(self, status: RunStatus) -> None:
+        self.progress.status = status
+        run_span("chain", self.plan.name, len(self.plan.steps), status)
 
     async def _handle_failure(self, step: str, value: Any, error: ActivityError) -> Any:
         if self.plan.on_error is None:

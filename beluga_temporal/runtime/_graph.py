@@ -18,7 +18,8 @@ from beluga_temporal.plan import GraphPlan, NodePlan
 from beluga_temporal.runtime._calls import call_step
 from beluga_temporal.runtime._failures import describe, graph_failed
 from beluga_temporal.runtime._graph_state import GraphState, GraphStateError
-from beluga_temporal.runtime._progress import NodeProgress, RunProgress
+from beluga_temporal.runtime._progress import NodeProgress, NodeStatus, RunProgress
+from beluga_temporal.runtime._tracing import node_span, run_span
 
 Completion = tuple[str, BaseException | None]
 
@@ -67,7 +68,7 @@ class GraphRun:
     @property
     def skipped(self) -> list[str]:
         """Nodes that were skipped (or never started because the run stopped)."""
-        return [n for n, p in self.progress.nodes.items() if p.status in ("skipped", "pending")]
+        return [n for n, p in self.progress.nodes.items() if p.status == "skipped"]
 
     async def _schedule(self) -> None:
         while True:
@@ -88,10 +89,10 @@ class GraphRun:
                 continue
             decision = self._readiness(node)
             if decision == "run":
-                self.progress.mark(node.name, "running")
+                self._mark(node.name, "running")
                 self._running[node.name] = asyncio.create_task(self._run_node(node))
             elif decision == "skip":
-                self.progress.mark(node.name, "skipped")
+                self._mark(node.name, "skipped")
 
     def _readiness(self, node: NodePlan) -> str:
         statuses = [self.progress.nodes[dep].status for dep in node.deps]
@@ -108,7 +109,7 @@ class GraphRun:
             node_input = self.state.input_for(node.name)
             output = await self._call_node(node, node_input)
             self.state.record(node.name, node_input, output)
-            self.progress.mark(node.name, "succeeded")
+            self._mark(node.name, "succeeded")
         except BaseException as error:
             self._done.put_nowait((node.name, error))
             return
@@ -154,7 +155,7 @@ class GraphRun:
 
     async def _on_node_error(self, name: str, error: BaseException) -> None:
         if isinstance(error, asyncio.CancelledError):
-            self.progress.mark(name, "cancelled")
+            self._mark(name, "cancelled")
             return
         if isinstance(error, GraphStateError):
             error_type, message = error.error_type, str(error)
@@ -162,7 +163,7 @@ class GraphRun:
             error_type, message = describe(error)
         else:
             raise error  # a bug in the workflow itself: let the workflow task fail and retry
-        self.progress.mark(name, "failed", f"{error_type}: {message}")
+        self._mark(name, "failed", f"{error_type}: {message}")
         if self.failure is None:
             self.failure = (name, error_type, message)
             if self.plan.on_error == "fail_fast":
@@ -175,7 +176,7 @@ class GraphRun:
             name, _ = await self._done.get()
             del self._running[name]
             if self.progress.nodes[name].status == "running":
-                self.progress.mark(name, "cancelled")
+                self._mark(name, "cancelled")
 
     async def _compensate(self) -> None:
         for name in reversed(self.state.completed):
@@ -190,5 +191,14 @@ class GraphRun:
                     "compensation of node %s failed: %s", name, describe(error)
                 )
 
+    def _mark(self, node: str, status: NodeStatus, error: str | None = None) -> None:
+        self.progress.mark(node, status, error)
+        step = self.progress.nodes[node].step
+        node_span("graph", self.plan.name, node, step, status, error)
+
     def _finish(self, status: str) -> None:
+        for name, node in self.progress.nodes.items():
+            if node.status == "pending":  # never reached: the run stopped first
+                self._mark(name, "skipped")
         self.progress.status = "completed" if status == "completed" else "failed"
+        run_span("graph", self.plan.name, len(self.plan.nodes), self.progress.status)

@@ -51,19 +51,33 @@ class BelugaPlugin(temporalio.plugin.SimplePlugin):
 
     def __init__(
         self,
-        interceptors: Sequence[temporalio.client.Interceptor | temporalio.worker.Interceptor] = (),
+        interceptors: Sequence[temporalio.client.Interceptor | temporalio.worker.Interceptor]
+        | None = None,
     ) -> None:
         """Create the plugin.
 
         Args:
-            interceptors: Extra client/worker interceptors (e.g. tracing) to install.
+            interceptors: Client/worker interceptors to install. Default: Temporal's
+                tracing interceptor when `setup_observability` enabled tracing, so one
+                trace links client start, workflow, nodes and activities.
         """
+        if interceptors is None:
+            interceptors = _default_interceptors()
         super().__init__(
             PLUGIN_NAME,
             data_converter=_converter,
             workflow_runner=sandboxed_runner,
             interceptors=list(interceptors) or None,
         )
+
+
+def _default_interceptors() -> list[temporalio.client.Interceptor | temporalio.worker.Interceptor]:
+    from beluga_temporal.observability import current_observability
+
+    observability = current_observability()
+    if observability is None or not observability.settings.tracing_enabled:
+        return []
+    return [observability.tracing_interceptor()]
 
 
 def has_beluga_plugin(client: temporalio.client.Client) -> bool:
