@@ -17,8 +17,8 @@ from beluga_temporal.llm._prompt import PromptSource, build_messages
 from beluga_temporal.llm._registry import ChatModel
 from beluga_temporal.llm._resolve import resolve_model
 from beluga_temporal.llm._structured import DEFAULT_MAX_REPAIRS, generate_structured
-from beluga_temporal.plan._options import Duration, RetryPolicy
 from beluga_temporal.observability._metrics import record_llm_tokens
+from beluga_temporal.plan._options import Duration, RetryPolicy
 from beluga_temporal.runtime import report_usage
 
 __all__ = ["llm_decision", "llm_step"]

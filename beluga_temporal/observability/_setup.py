@@ -20,6 +20,7 @@ from beluga_temporal.observability._export import (
     otlp_metric_exporter,
 )
 from beluga_temporal.observability._logging import configure_logging
+from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import (
     build_runtime,
     runtime_key,
@@ -31,7 +32,6 @@ from beluga_temporal.observability._tracing import (
     install_tracer_provider,
     otlp_span_exporter,
 )
-from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.runtime._activity import add_step_hook
 from beluga_temporal.settings import BelugaSettings, ObservabilitySettings
 
