@@ -205,11 +205,16 @@ class OrchestrationSettings(_Section):
     workflow: WorkflowSettings = WorkflowSettings()
 
 
+def _default_llm_provider() -> str:
+    return "openai" if os.environ.get("OPENAI_API_KEY") else "test"
+
+
 class LLMSettings(_Section):
     """Default LLM provider for LLM steps."""
 
-    provider: str = Field(default="openai", min_length=1)
-    """Registered provider name (`openai`, `test`, …)."""
+    provider: str = Field(default_factory=lambda: _default_llm_provider(), min_length=1)
+    """Registered provider name (`openai`, `test`, …). Default: `openai` when
+    `OPENAI_API_KEY` is set, else the offline `test` provider (demos run without a key)."""
     model: str = Field(default="gpt-4o", min_length=1)
     """Model name passed to the provider."""
     timeout: PositiveDuration = timedelta(seconds=30)

@@ -385,3 +385,12 @@ def test_secrets_do_not_show_in_repr_or_dumps(monkeypatch: pytest.MonkeyPatch) -
 def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BELUGA_OBSERVABILITY__LOG_LEVEL", "debug")
     assert BelugaSettings.load().observability.log_level == "DEBUG"
+
+
+def test_llm_provider_defaults_to_offline_test_without_an_openai_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert BelugaSettings().llm.provider == "test"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
+    assert BelugaSettings().llm.provider == "openai"
