@@ -284,7 +284,7 @@ class BelugaSettings(BaseSettings):
     )
 
     orchestration: OrchestrationSettings = OrchestrationSettings()
-    llm: LLMSettings = LLMSettings()
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     observability: ObservabilitySettings = ObservabilitySettings()
     local: LocalSettings = LocalSettings()
 
