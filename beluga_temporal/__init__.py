@@ -5,7 +5,8 @@ Temporal: in-process on an embedded server (`await graph.invoke(...)`, `LocalRun
 or on any cluster through workers (`create_worker`) and clients (`Orchestrator`).
 """
 
-from beluga_temporal.client import Orchestrator, WorkflowRun, WorkflowStarter
+from beluga_temporal import llm
+from beluga_temporal.client import ChainSession, Orchestrator, WorkflowRun, WorkflowStarter
 from beluga_temporal.declare import Chain, Graph, RetryPolicy, Step, StepOptions, step
 from beluga_temporal.errors import (
     BelugaError,
@@ -18,20 +19,30 @@ from beluga_temporal.errors import (
     StepFailedError,
     WorkflowAlreadyStartedError,
 )
+from beluga_temporal.llm import llm_decision, llm_step
 from beluga_temporal.local import LocalRuntime
+from beluga_temporal.memory import BufferMemory, WindowMemory
+from beluga_temporal.observability import setup_observability
 from beluga_temporal.runtime import ErrorInfo, NodeProgress, RunProgress, Usage
+from beluga_temporal.settings import BelugaSettings
+from beluga_temporal.state import Change, InMemoryStore, SqliteStore, StateStore
 from beluga_temporal.worker import BelugaPlugin, create_worker
 
 __all__ = [
     "BelugaError",
     "BelugaPlugin",
+    "BelugaSettings",
+    "BufferMemory",
     "Chain",
+    "ChainSession",
+    "Change",
     "ConfigurationError",
     "DefinitionError",
     "ErrorInfo",
     "ExecutionError",
     "Graph",
     "GraphExecutionError",
+    "InMemoryStore",
     "LocalRuntime",
     "NodeProgress",
     "Orchestrator",
@@ -39,13 +50,20 @@ __all__ = [
     "RunCancelledError",
     "RunProgress",
     "RunTimeoutError",
+    "SqliteStore",
+    "StateStore",
     "Step",
     "StepFailedError",
     "StepOptions",
     "Usage",
+    "WindowMemory",
     "WorkflowAlreadyStartedError",
     "WorkflowRun",
     "WorkflowStarter",
     "create_worker",
+    "llm",
+    "llm_decision",
+    "llm_step",
+    "setup_observability",
     "step",
 ]

@@ -9,9 +9,11 @@ from beluga_temporal.client._orchestrator import (
     WorkflowStarter,
     workflow_type_of,
 )
+from beluga_temporal.client._session import ChainSession
 
 __all__ = [
     "DEFAULT_TASK_QUEUE",
+    "ChainSession",
     "Orchestrator",
     "StartTarget",
     "WorkflowRun",
