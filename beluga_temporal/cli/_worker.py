@@ -1,0 +1,122 @@
+"""`beluga worker`: a worker process hosting everything found in some modules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from beluga_temporal.cli._context import CliContext, pass_cli
+from beluga_temporal.cli._signals import stop_on_signals
+from beluga_temporal.cli._targets import Discovered, discover
+from beluga_temporal.client import Orchestrator, workflow_type_of
+from beluga_temporal.errors import DefinitionError
+from beluga_temporal.observability import get_logger, setup_observability
+from beluga_temporal.worker import create_worker
+
+log = get_logger("beluga.worker")
+
+
+def _check_unique_types(found: Discovered) -> list[str]:
+    names: dict[str, Any] = {}
+    for target in found.targets:
+        name = workflow_type_of(target)
+        if name in names and names[name] is not target:
+            raise DefinitionError(
+                f"two targets are named workflow type '{name}': {names[name]!r} and {target!r}"
+            )
+        names[name] = target
+    return sorted(names)
+
+
+def _activity_names(found: Discovered) -> list[str]:
+    names = {str(getattr(a, "name", None) or getattr(a, "__name__", "?")) for a in found.activities}
+    for target in found.targets:
+        names.update(step.name for step in getattr(target, "activities", []))
+    return sorted(names)
+
+
+async def run_worker(
+    cli: CliContext,
+    found: Discovered,
+    task_queue: str,
+    concurrency: int | None,
+    grace: float,
+) -> None:
+    """Connect, run a worker on `task_queue` until SIGINT/SIGTERM, then drain it."""
+    observability = setup_observability(cli.settings())
+    extra: dict[str, Any] = {}
+    if observability.runtime is not None:
+        extra["runtime"] = observability.runtime
+    if cli.settings().observability.otlp_endpoint:
+        extra["interceptors"] = [observability.tracing_interceptor()]
+    orch: Orchestrator = await cli.orchestrator(task_queue, **extra)
+    worker = create_worker(
+        orch.client,
+        task_queue,
+        targets=found.targets,
+        activities=found.activities,
+        max_concurrent_activities=concurrency,
+        graceful_shutdown_timeout=timedelta(seconds=grace),
+    )
+    workflows = _check_unique_types(found)
+    with stop_on_signals() as stop:
+        async with worker:
+            log.info(
+                "worker started",
+                task_queue=task_queue,
+                namespace=orch.client.namespace,
+                workflows=workflows,
+                activities=_activity_names(found),
+            )
+            await stop.wait()
+            log.info("worker stopping", task_queue=task_queue, grace_period_s=grace)
+    log.info("worker stopped", task_queue=task_queue)
+
+
+def _discover_or_fail(specs: tuple[str, ...]) -> Discovered:
+    found = discover(specs)
+    if not found.targets and not found.activities:
+        raise DefinitionError(
+            f"nothing to host in {', '.join(specs)}: no Chain, Graph, @workflow.defn class "
+            "or @step found"
+        )
+    return found
+
+
+@click.command("worker")
+@click.argument("modules", nargs=-1, required=True, metavar="MODULE_OR_TARGET...")
+@click.option("--task-queue", "-q", default=None, help="Task queue (default: settings).")
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Most activities (steps) run at once (default: temporalio's, 100).",
+)
+@click.option(
+    "--grace-period",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds in-flight activities get to finish after SIGINT/SIGTERM.",
+)
+@pass_cli
+def worker(
+    cli: CliContext,
+    modules: tuple[str, ...],
+    task_queue: str | None,
+    concurrency: int | None,
+    grace_period: float,
+) -> None:
+    """Run a worker hosting every Chain, Graph, workflow class and step found.
+
+    MODULE_OR_TARGET is a module (`workflows.order_processing`: everything it
+    declares) or `module:attribute` (one target plus its module's steps). Stops
+    gracefully on SIGINT/SIGTERM: polling stops, in-flight activities get the grace
+    period to finish.
+    """
+    found = _discover_or_fail(modules)
+    asyncio.run(run_worker(cli, found, cli.task_queue(task_queue), concurrency, grace_period))

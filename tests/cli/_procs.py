@@ -1,0 +1,171 @@
+"""Real subprocesses for CLI tests: `beluga dev`, `beluga worker`, the `temporal` CLI.
+
+Synchronisation is by condition with a deadline (a port accepting, a line printed),
+never by fixed sleeps. Every process runs in its own session so teardown can stop the
+whole group (the dev server's `temporal` child included).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+BELUGA = str(BIN / "beluga")
+TEMPORAL = str(BIN / "temporal")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The test's environment, offline (no OpenAI key), unbuffered, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env.update(PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+class Proc:
+    """A child process whose combined output is collected line by line."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self.popen = subprocess.Popen(
+            args,
+            cwd=REPO,
+            env=env or child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for_line(self, text: str, timeout: float = 30.0) -> str:
+        """Wait until a line containing `text` was printed; fail if the process exits."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = next((line for line in self.lines if text in line), None)
+                if found is not None:
+                    return found
+                if self.popen.poll() is not None:
+                    raise AssertionError(
+                        f"{self.args} exited before printing {text!r}:\n{self.output}"
+                    )
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"timed out waiting for {text!r} from {self.args}:\n{self.output}"
+                    )
+                self._changed.wait(remaining)
+
+    def wait_for_port(self, port: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not port_open(port):
+            if self.popen.poll() is not None:
+                raise AssertionError(f"{self.args} exited:\n{self.output}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"port {port} never opened:\n{self.output}")
+            time.sleep(0.05)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Signal the process, wait for it, then kill whatever is left of its group."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        return self.popen.wait(5)
+
+
+@dataclasses.dataclass
+class Cluster:
+    """A `beluga dev` server and a `beluga worker` for the order application."""
+
+    address: str
+    task_queue: str
+    ledger: Path
+    dev: Proc
+    worker: Proc
+
+    def beluga(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run `beluga --address ADDRESS ARGS...` and capture its output."""
+        return subprocess.run(
+            [BELUGA, "--address", self.address, *args],
+            cwd=REPO,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+@contextlib.contextmanager
+def running_cluster(tmp: Path) -> Iterator[Cluster]:
+    """Start `beluga dev` and `beluga worker workflows.order_processing` as processes."""
+    port = free_port()
+    dev = Proc([BELUGA, "dev", "--port", str(port), "--ui-port", str(free_port())])
+    worker: Proc | None = None
+    try:
+        dev.wait_for_line("Press Ctrl+C")
+        address = f"localhost:{port}"
+        queue = f"cli-{uuid.uuid4().hex[:8]}"
+        ledger = tmp / "ledger.db"
+        worker = Proc(
+            [
+                BELUGA,
+                "--address",
+                address,
+                "worker",
+                "workflows.order_processing",
+                "--task-queue",
+                queue,
+                "--grace-period",
+                "5",
+            ],
+            env=child_env(BELUGA_LEDGER_PATH=str(ledger)),
+        )
+        worker.wait_for_line("worker started")
+        yield Cluster(address, queue, ledger, dev, worker)
+    finally:
+        if worker is not None:
+            worker.stop()
+        dev.stop(signal.SIGINT)

@@ -1,0 +1,161 @@
+"""The `beluga` CLI without a server: help, graph drawing, error reporting, `run --local`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from beluga_temporal.cli import EXIT_CONFIGURATION, EXIT_USAGE, cli
+from tests.app.samples import OUT_OF_STOCK_ITEMS, order
+
+GRAPH = "workflows.order_processing:order_graph"
+COMMANDS = [
+    [],
+    ["dev"],
+    ["worker"],
+    ["run"],
+    ["start"],
+    ["result"],
+    ["list"],
+    ["watch"],
+    ["history"],
+    ["history", "export"],
+    ["replay"],
+    ["graph"],
+    ["graph", "show"],
+]
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> object:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "beluga")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output
+
+
+def test_graph_show_mermaid() -> None:
+    result = CliRunner().invoke(cli, ["graph", "show", GRAPH])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("flowchart TD")
+    assert "validate --> check_inventory" in result.stdout
+    assert "validate --> check_credit" in result.stdout
+    assert "decide_expedite -. expedite .-> fulfill_express" in result.stdout
+
+
+def test_graph_show_dot() -> None:
+    result = CliRunner().invoke(cli, ["graph", "show", GRAPH, "--format", "dot"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith('digraph "order-processing" {')
+    assert '"check_inventory" -> "process_payment";' in result.stdout
+
+
+def test_graph_show_draws_a_chain() -> None:
+    result = CliRunner().invoke(cli, ["graph", "show", "workflows.order_processing:order_chain"])
+    assert result.exit_code == 0, result.output
+    assert "validate_order --> process_payment" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("no_such_module:graph", "cannot import module 'no_such_module'"),
+        (
+            "workflows.order_processing:nope",
+            "module 'workflows.order_processing' has no attribute 'nope'",
+        ),
+        ("workflows.order_processing", "must be 'module:attribute'"),
+        ("workflows.order_processing:route_shipping", "not a Chain, Graph or @workflow.defn class"),
+    ],
+)
+def test_bad_target_is_one_line_usage_error(target: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["graph", "show", target])
+    assert result.exit_code == EXIT_USAGE
+    assert message in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_worker_with_unknown_module_names_it() -> None:
+    result = CliRunner().invoke(cli, ["worker", "workflows.nope"])
+    assert result.exit_code == EXIT_USAGE
+    assert "cannot import module 'workflows.nope'" in result.stderr
+
+
+def test_invalid_input_json_names_the_problem() -> None:
+    result = CliRunner().invoke(cli, ["run", GRAPH, "--local", "--input", "{oops"])
+    assert result.exit_code == EXIT_USAGE
+    assert "--input is not valid JSON" in result.stderr
+
+
+def test_missing_input_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    result = CliRunner().invoke(cli, ["run", GRAPH, "--local", "--input", f"@{missing}"])
+    assert result.exit_code == EXIT_USAGE
+    assert f"cannot read input file '{missing}'" in result.stderr
+
+
+def test_invalid_config_is_a_configuration_error(tmp_path: Path) -> None:
+    config = tmp_path / "beluga.yaml"
+    config.write_text("orchestration:\n  graph:\n    max_workers: 0\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "result", "wf-1"])
+    assert result.exit_code == EXIT_CONFIGURATION
+    assert "max_workers" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    from tests.cli._procs import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(cli, ["--address", address, "result", "wf-1"])
+    assert result.exit_code == EXIT_CONFIGURATION
+    assert f"cannot connect to Temporal at {address}" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = CliRunner().invoke(cli, ["--debug", "graph", "show", "nope_mod:g"])
+    assert result.exit_code != 0
+    assert result.exception is not None  # propagated instead of turned into one line
+
+
+def test_run_local_from_input_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELUGA_LEDGER_PATH", str(tmp_path / "ledger.db"))
+    monkeypatch.setenv("BELUGA_LOCAL__KIND", "time-skipping")
+    source = tmp_path / "order.json"
+    source.write_text(json.dumps(order("o-local")))
+    result = CliRunner().invoke(cli, ["run", GRAPH, "--local", "--input", f"@{source}"])
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.stdout)
+    assert state["order_id"] == "o-local"
+    assert state["status"] == "completed"
+    assert state["shipping"] == "express"
+
+
+def test_run_local_hand_written_workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELUGA_LEDGER_PATH", str(tmp_path / "ledger.db"))
+    monkeypatch.setenv("BELUGA_LOCAL__KIND", "time-skipping")
+    raw = json.dumps(order("o-oos", items=OUT_OF_STOCK_ITEMS))
+    target = "workflows.order_processing:OrderProcessingWorkflow"
+    result = CliRunner().invoke(cli, ["run", target, "--local", "--input", raw])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "out_of_stock"
+
+
+def test_run_local_failure_exits_1_with_the_failed_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BELUGA_LEDGER_PATH", str(tmp_path / "ledger.db"))
+    monkeypatch.setenv("BELUGA_LOCAL__KIND", "time-skipping")
+    raw = json.dumps(order("o-fail", items=OUT_OF_STOCK_ITEMS))
+    result = CliRunner().invoke(cli, ["run", GRAPH, "--local", "--watch", "--input", raw])
+    assert result.exit_code == 1
+    assert "failed at node 'check_inventory'" in result.stderr
+    assert "OutOfStock" in result.stderr

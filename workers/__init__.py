@@ -1,0 +1,1 @@
+"""Entry points of the order-processing application: the worker and the demo."""
