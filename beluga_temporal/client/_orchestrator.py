@@ -16,6 +16,7 @@ from beluga_temporal.client._session import ChainSession
 from beluga_temporal.declare import Chain, Target
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.plan._options import Duration, to_timedelta
+from beluga_temporal.resilience._payload import check_start_input
 from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
 from beluga_temporal.runtime._session import CLOSE_SIGNAL
 from beluga_temporal.worker._plugin import BelugaPlugin
@@ -149,6 +150,7 @@ class Orchestrator:
         if timeout is None and isinstance(target, Target):
             timeout = target.execution_timeout
         args = [] if input is None and not isinstance(target, Target) else [input]
+        await check_start_input(self.client, name, workflow_id, args)
         if isinstance(target, Chain) and target.memory is not None:
             # A plain start of a chain with memory is a one-turn session.
             start_options.setdefault("start_signal", CLOSE_SIGNAL)

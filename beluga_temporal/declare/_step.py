@@ -19,6 +19,7 @@ from beluga_temporal.plan._options import (
     error_type_name,
     to_timedelta,
 )
+from beluga_temporal.resilience._breaker import CircuitBreaker, breaker_name
 from beluga_temporal.runtime import _activity
 
 InputT = TypeVar("InputT")
@@ -90,7 +91,12 @@ class AsyncStep(Step[InputT, OutputT]):
             return typing.cast(
                 OutputT,
                 await _activity.run_async_step(
-                    self.name, self.fn, self._adapter, self.options.non_retryable, (arg,)
+                    self.name,
+                    self.fn,
+                    self._adapter,
+                    self.options.non_retryable,
+                    (arg,),
+                    circuit_breaker=self.options.circuit_breaker,
                 ),
             )
         return typing.cast(OutputT, await self.fn(arg))
@@ -105,7 +111,12 @@ class SyncStep(Step[InputT, OutputT]):
             return typing.cast(
                 OutputT,
                 _activity.run_sync_step(
-                    self.name, self.fn, self._adapter, self.options.non_retryable, (arg,)
+                    self.name,
+                    self.fn,
+                    self._adapter,
+                    self.options.non_retryable,
+                    (arg,),
+                    circuit_breaker=self.options.circuit_breaker,
                 ),
             )
         return typing.cast(OutputT, self.fn(arg))
@@ -152,6 +163,7 @@ def step(
     non_retryable: Sequence[type[BaseException] | str] = (),
     task_queue: str | None = None,
     local: bool = False,
+    circuit_breaker: CircuitBreaker | str | None = None,
 ) -> _StepDecorator: ...
 
 
@@ -167,7 +179,10 @@ def step(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             (start-to-close per attempt, default 60 s), `schedule_to_close`,
             `heartbeat_timeout`, `retry` (`RetryPolicy`; default: the chain/graph
             default, else 3 attempts), `non_retryable` (exception classes or names that
-            fail at once), `task_queue`, `local` (run as a local activity).
+            fail at once), `task_queue`, `local` (run as a local activity),
+            `circuit_breaker` (a `CircuitBreaker` or the name of one, shared per worker
+            process: while it is open the step fails fast and Temporal retries it when
+            the breaker half-opens).
 
     Returns:
         A `Step` (bare form) or a decorator producing one.
@@ -188,6 +203,7 @@ class _StepDecorator:
         non_retryable: Sequence[type[BaseException] | str] = (),
         task_queue: str | None = None,
         local: bool = False,
+        circuit_breaker: CircuitBreaker | str | None = None,
     ) -> None:
         self._name = name
         self._options = dict(
@@ -198,6 +214,7 @@ class _StepDecorator:
             non_retryable=tuple(map(error_type_name, non_retryable)),
             task_queue=task_queue,
             local=local,
+            circuit_breaker=breaker_name(circuit_breaker),
         )
 
     @overload

@@ -10,6 +10,7 @@ from typing import Any
 import temporalio.common
 
 from beluga_temporal.errors import DefinitionError
+from beluga_temporal.resilience._breaker import breaker_name
 
 Duration = timedelta | float | int
 """A duration: a `timedelta` or a number of seconds."""
@@ -100,6 +101,8 @@ class StepOptions:
     """Run on another task queue (e.g. a queue of LLM workers)."""
     local: bool = False
     """Run as a local activity (in the workflow worker, no task queue round trip)."""
+    circuit_breaker: str | None = None
+    """Name of the `CircuitBreaker` guarding the step in each worker process."""
 
     def replace(self, **overrides: Any) -> StepOptions:
         """Return a copy with the given fields overridden (durations may be seconds)."""
@@ -113,6 +116,8 @@ class StepOptions:
                 overrides[key] = to_timedelta(overrides[key], key)
         if "non_retryable" in overrides:
             overrides["non_retryable"] = tuple(map(error_type_name, overrides["non_retryable"]))
+        if "circuit_breaker" in overrides:
+            overrides["circuit_breaker"] = breaker_name(overrides["circuit_breaker"])
         return dataclasses.replace(self, **overrides)
 
     def with_default_retry(self, retry: RetryPolicy | None) -> StepOptions:

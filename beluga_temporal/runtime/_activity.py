@@ -10,11 +10,22 @@ import contextlib
 import contextvars
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pydantic
 import temporalio.activity
+import temporalio.workflow
 from temporalio.exceptions import ApplicationError
+
+from beluga_temporal.resilience._breaker import get_circuit_breaker
+from beluga_temporal.resilience._errors import (
+    CIRCUIT_OPEN,
+    PAYLOAD_TOO_LARGE,
+    CircuitOpenError,
+    PayloadTooLargeError,
+)
+from beluga_temporal.resilience._payload import check_payload
 
 INPUT_VALIDATION_ERROR = "InputValidationError"
 ENVELOPE_KEY = "__beluga_step__"
@@ -48,6 +59,7 @@ def _fresh_usage() -> dict[str, int]:
     totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
     _usage.set(totals)
     return totals
+
 
 StepHook = Callable[[str, BaseException | None, float], None]
 """Called after every step attempt with (step name, error or None, seconds taken)."""
@@ -89,9 +101,27 @@ def validate_input(step: str, adapter: pydantic.TypeAdapter[Any] | None, arg: An
 
 
 def classify(error: BaseException, non_retryable: Sequence[str]) -> BaseException:
-    """Mark errors whose type (or a base type) is declared non-retryable."""
+    """Mark errors whose type (or a base type) is declared non-retryable.
+
+    An open circuit breaker's error stays retryable, with the next attempt scheduled for
+    when the breaker half-opens; an oversized payload never succeeds on retry.
+    """
     if isinstance(error, ApplicationError | asyncio.CancelledError):
         return error
+    if isinstance(error, CircuitOpenError):
+        return ApplicationError(
+            str(error),
+            {"breaker": error.breaker, "retry_after": error.retry_after},
+            type=CIRCUIT_OPEN,
+            next_retry_delay=timedelta(seconds=error.retry_after),
+        )
+    if isinstance(error, PayloadTooLargeError):
+        return ApplicationError(
+            str(error),
+            {"size": error.size, "limit": error.limit},
+            type=PAYLOAD_TOO_LARGE,
+            non_retryable=True,
+        )
     names = {cls.__name__ for cls in type(error).__mro__}
     if names.intersection(non_retryable):
         return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
@@ -117,18 +147,45 @@ def _attempt(name: str, non_retryable: Sequence[str]) -> Iterator[None]:
     _notify(name, None, started)
 
 
+def _guarded(breaker: str | None) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if breaker is None else get_circuit_breaker(breaker).guard()
+
+
+def _checked(name: str, result: Any) -> Any:
+    # Measured here, not left to the SDK, whose error names neither step nor size and
+    # is retried until the attempts run out.
+    check_payload(f"result of step '{name}'", [result], temporalio.activity.payload_converter())
+    return result
+
+
+def check_step_input(name: str, arg: Any) -> None:
+    """Workflow side: fail the run, naming the step, if its input is over the limit.
+
+    Left to Temporal, an oversized input fails the workflow task over and over until
+    the run times out.
+    """
+    try:
+        check_payload(f"input of step '{name}'", [arg], temporalio.workflow.payload_converter())
+    except PayloadTooLargeError as error:
+        raise classify(error, ()) from None
+
+
 async def run_async_step(
     name: str,
     fn: Callable[..., Any],
     adapter: pydantic.TypeAdapter[Any] | None,
     non_retryable: Sequence[str],
     args: tuple[Any, ...],
+    *,
+    circuit_breaker: str | None = None,
 ) -> Any:
     """Run an async step function as the body of its activity."""
     totals = _fresh_usage()
     with _attempt(name, non_retryable):
         call_args = (validate_input(name, adapter, args[0]),) if args else ()
-        return _wrap(await fn(*call_args), totals)
+        with _guarded(circuit_breaker):
+            output = await fn(*call_args)
+        return _checked(name, _wrap(output, totals))
 
 
 def run_sync_step(
@@ -137,9 +194,13 @@ def run_sync_step(
     adapter: pydantic.TypeAdapter[Any] | None,
     non_retryable: Sequence[str],
     args: tuple[Any, ...],
+    *,
+    circuit_breaker: str | None = None,
 ) -> Any:
     """Run a sync step function (in the worker's thread pool) as its activity body."""
     totals = _fresh_usage()
     with _attempt(name, non_retryable):
         call_args = (validate_input(name, adapter, args[0]),) if args else ()
-        return _wrap(fn(*call_args), totals)
+        with _guarded(circuit_breaker):
+            output = fn(*call_args)
+        return _checked(name, _wrap(output, totals))

@@ -9,7 +9,7 @@ import pydantic
 import temporalio.workflow
 
 from beluga_temporal.plan._options import StepOptions
-from beluga_temporal.runtime._activity import ENVELOPE_KEY
+from beluga_temporal.runtime._activity import ENVELOPE_KEY, check_step_input
 from beluga_temporal.runtime._progress import Usage
 
 
@@ -27,6 +27,7 @@ async def call_step(
     strings, numbers) unless `result_type` is given. Token usage reported by the step
     (LLM steps) is added to `usage`.
     """
+    check_step_input(options.name, arg)
     kwargs = options.activity_kwargs()
     if options.local:
         raw = await temporalio.workflow.execute_local_activity(

@@ -1,0 +1,56 @@
+"""Resilience: circuit breakers, retries outside Temporal, heartbeats, idempotency.
+
+```python
+payments = CircuitBreaker("payments", max_failures=5, reset_timeout=60)
+
+@step(circuit_breaker=payments, heartbeat_timeout=10)
+async def charge(order: Order) -> Receipt:
+    ctx = step_context()                      # idempotency key, attempt, workflow id
+    done = last_heartbeat_details()           # resume after a crashed attempt
+    ...
+    heartbeat(progress)                       # liveness + cancellation delivery
+```
+
+Temporal retries steps and bounds them with timeouts; these helpers add what it cannot
+know: when a dependency is down (breaker), how far a step got (heartbeat details), and
+how to make a retried side effect happen once (idempotency keys).
+"""
+
+from beluga_temporal.resilience._breaker import (
+    CircuitBreaker,
+    CircuitState,
+    StateListener,
+    get_circuit_breaker,
+)
+from beluga_temporal.resilience._context import (
+    StepContext,
+    heartbeat,
+    last_heartbeat_details,
+    step_context,
+)
+from beluga_temporal.resilience._errors import CircuitOpenError, PayloadTooLargeError
+from beluga_temporal.resilience._payload import (
+    DEFAULT_PAYLOAD_SIZE_LIMIT,
+    payload_size_limit,
+    set_payload_size_limit,
+)
+from beluga_temporal.resilience._retry import RetryListener, backoff, retry
+
+__all__ = [
+    "DEFAULT_PAYLOAD_SIZE_LIMIT",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "CircuitState",
+    "PayloadTooLargeError",
+    "RetryListener",
+    "StateListener",
+    "StepContext",
+    "backoff",
+    "get_circuit_breaker",
+    "heartbeat",
+    "last_heartbeat_details",
+    "payload_size_limit",
+    "retry",
+    "set_payload_size_limit",
+    "step_context",
+]

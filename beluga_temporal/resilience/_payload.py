@@ -1,0 +1,83 @@
+"""Payload size checks: fail clearly instead of letting Temporal reject a value later.
+
+Temporal rejects any payload blob over `limit.blobSize.error` (2 MiB by default). A step
+result over it fails the attempt with an anonymous retryable error; a step input over it
+fails the workflow task, which Temporal retries until the run times out. These checks
+name the step or workflow and the size, and fail at once.
+
+Workflow-safe: no I/O, clocks or randomness, only the payload converter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import temporalio.api.common.v1
+import temporalio.client
+import temporalio.converter
+
+from beluga_temporal.errors import ConfigurationError
+from beluga_temporal.resilience._errors import PayloadTooLargeError
+
+DEFAULT_PAYLOAD_SIZE_LIMIT = 2 * 1024 * 1024
+"""Temporal's default `limit.blobSize.error`, in bytes, as the SDK worker measures it."""
+
+_limit = DEFAULT_PAYLOAD_SIZE_LIMIT
+
+
+def payload_size_limit() -> int:
+    """Return the payload size limit, in bytes, that beluga enforces."""
+    return _limit
+
+
+def set_payload_size_limit(limit: int | None) -> None:
+    """Change the payload size limit for this process (`None` restores the default).
+
+    Set it before starting workers and clients, to match a server whose
+    `limit.blobSize.error` was changed (and pass `disable_payload_error_limit=True`
+    to workers when raising it above the default).
+
+    Raises:
+        ConfigurationError: `limit` is not a positive number of bytes.
+    """
+    global _limit
+    if limit is not None and (isinstance(limit, bool) or limit <= 0):
+        raise ConfigurationError(f"the payload size limit must be > 0 bytes, got {limit!r}")
+    _limit = DEFAULT_PAYLOAD_SIZE_LIMIT if limit is None else limit
+
+
+def encoded_size(payloads: Sequence[temporalio.api.common.v1.Payload]) -> int:
+    """Return the size Temporal measures for a list of payloads (one `Payloads` blob)."""
+    return temporalio.api.common.v1.Payloads(payloads=list(payloads)).ByteSize()
+
+
+def check_payload(
+    what: str, values: Sequence[Any], converter: temporalio.converter.PayloadConverter
+) -> None:
+    """Raise `PayloadTooLargeError` when `values` encode to more than the limit.
+
+    Args:
+        what: Names the value in the error, e.g. `"input of step 'charge'"`.
+        values: The values sent together (a step's or workflow's arguments).
+        converter: The payload converter that will encode them.
+    """
+    check_encoded(what, converter.to_payloads(values))
+
+
+def check_encoded(what: str, payloads: Sequence[temporalio.api.common.v1.Payload]) -> None:
+    """Raise `PayloadTooLargeError` when encoded `payloads` are over the limit."""
+    size = encoded_size(payloads)
+    if size > _limit:
+        raise PayloadTooLargeError(what, size, _limit)
+
+
+async def check_start_input(
+    client: temporalio.client.Client, workflow: str, workflow_id: str, args: Sequence[Any]
+) -> None:
+    """Raise `PayloadTooLargeError` before starting a run whose input is over the limit.
+
+    Encodes with the client's data converter (codec included), as the start would.
+    """
+    payloads = await client.data_converter.encode(args)
+    check_encoded(f"input of workflow '{workflow}' (id '{workflow_id}')", payloads)

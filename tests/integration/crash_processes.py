@@ -1,0 +1,107 @@
+"""Separate processes for the crash tests: a dev server and workers we can SIGKILL.
+
+Everything waits on conditions with deadlines (a port accepting, a ledger row), never
+on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from beluga_temporal.local import LATENCY_TUNING
+from beluga_temporal.local._binaries import dev_server_path
+
+APP = Path(__file__).with_name("crash_app.py")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], what: str, timeout: float = 30.0
+) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Process:
+    """A child process that is SIGKILLed on `kill()` and logs to a file."""
+
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.args, self.log, self.env = args, log, env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.args, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=REPO
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        """SIGKILL the process (no graceful shutdown) and reap it."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+class DevServer(Process):
+    """`temporal server start-dev` on loopback, optionally persisted to a SQLite file."""
+
+    def __init__(self, workdir: Path, db_filename: Path | None = None) -> None:
+        self.port = free_port()
+        args = [dev_server_path(), "server", "start-dev", "--headless", "--ip", "127.0.0.1"]
+        args += ["--port", str(self.port), "--http-port", str(free_port())]
+        args += ["--metrics-port", str(free_port()), "--log-level", "error", *LATENCY_TUNING]
+        if db_filename is not None:
+            args += ["--db-filename", str(db_filename)]
+        super().__init__(args, workdir / "server.log")
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def start_and_wait(self) -> None:
+        self.start()
+        await wait_until(lambda: port_open(self.port), f"the dev server on port {self.port}")
+
+
+class Worker(Process):
+    """A worker process serving the crash order graph (see `crash_app.py`)."""
+
+    def __init__(self, workdir: Path, address: str, task_queue: str, ledger: Path) -> None:
+        env = {**os.environ, "CRASH_LEDGER": str(ledger), "PYTHONPATH": str(REPO)}
+        args = [sys.executable, str(APP), address, task_queue]
+        super().__init__(args, workdir / "workers.log", env)

@@ -1,0 +1,27 @@
+"""Pin the public names of `beluga_temporal.resilience`."""
+
+from __future__ import annotations
+
+import beluga_temporal.resilience as resilience
+
+
+def test_public_names() -> None:
+    assert set(resilience.__all__) == {
+        "DEFAULT_PAYLOAD_SIZE_LIMIT",
+        "CircuitBreaker",
+        "CircuitOpenError",
+        "CircuitState",
+        "PayloadTooLargeError",
+        "RetryListener",
+        "StateListener",
+        "StepContext",
+        "backoff",
+        "get_circuit_breaker",
+        "heartbeat",
+        "last_heartbeat_details",
+        "payload_size_limit",
+        "retry",
+        "set_payload_size_limit",
+        "step_context",
+    }
+    assert all(hasattr(resilience, name) for name in resilience.__all__)
