@@ -5,15 +5,17 @@ Temporal: in-process on an embedded server (`await graph.invoke(...)`, `LocalRun
 or on any cluster through workers (`create_worker`) and clients (`Orchestrator`).
 """
 
-from beluga_temporal import llm
+from beluga_temporal import llm, resilience
 from beluga_temporal.client import ChainSession, Orchestrator, WorkflowRun, WorkflowStarter
 from beluga_temporal.declare import Chain, Graph, RetryPolicy, Step, StepOptions, step
 from beluga_temporal.errors import (
     BelugaError,
+    CircuitOpenError,
     ConfigurationError,
     DefinitionError,
     ExecutionError,
     GraphExecutionError,
+    PayloadTooLargeError,
     RunCancelledError,
     RunTimeoutError,
     StepFailedError,
@@ -23,6 +25,13 @@ from beluga_temporal.llm import llm_decision, llm_step
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.memory import BufferMemory, WindowMemory
 from beluga_temporal.observability import setup_observability
+from beluga_temporal.resilience import (
+    CircuitBreaker,
+    StepContext,
+    heartbeat,
+    last_heartbeat_details,
+    step_context,
+)
 from beluga_temporal.runtime import ErrorInfo, NodeProgress, RunProgress, Usage
 from beluga_temporal.settings import BelugaSettings
 from beluga_temporal.state import Change, InMemoryStore, SqliteStore, StateStore
@@ -36,6 +45,8 @@ __all__ = [
     "Chain",
     "ChainSession",
     "Change",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
     "ErrorInfo",
@@ -46,6 +57,7 @@ __all__ = [
     "LocalRuntime",
     "NodeProgress",
     "Orchestrator",
+    "PayloadTooLargeError",
     "RetryPolicy",
     "RunCancelledError",
     "RunProgress",
@@ -53,6 +65,7 @@ __all__ = [
     "SqliteStore",
     "StateStore",
     "Step",
+    "StepContext",
     "StepFailedError",
     "StepOptions",
     "Usage",
@@ -61,9 +74,13 @@ __all__ = [
     "WorkflowRun",
     "WorkflowStarter",
     "create_worker",
+    "heartbeat",
+    "last_heartbeat_details",
     "llm",
     "llm_decision",
     "llm_step",
+    "resilience",
     "setup_observability",
     "step",
+    "step_context",
 ]

@@ -5,10 +5,13 @@ Every exception the framework raises derives from one root::
     BelugaError
     ├── DefinitionError          a chain/graph/step declaration is invalid (caught early)
     ├── ConfigurationError       settings, binaries, providers or connections are wrong
+    ├── CircuitOpenError         a circuit breaker refused a call (retryable, `.retry_after`)
+    ├── PayloadTooLargeError     a value is over Temporal's payload limit (`.size`, `.limit`)
     └── ExecutionError           a run failed; carries workflow id / run id
         ├── StepFailedError      a step failed after its retries (`.step`, `.error_type`)
         ├── GraphExecutionError  a graph node failed (`.node`, `.completed`, `.skipped`)
-        ├── RunTimeoutError      a run or step timed out (`.timeout_kind`)
+        ├── RunTimeoutError      a run timed out (`.timeout_kind`); step timeouts are
+        │                        StepFailedError(error_type="TimeoutError")
         ├── RunCancelledError    a run was cancelled
         └── WorkflowAlreadyStartedError  a run with that workflow id is already running
 
@@ -22,10 +25,12 @@ from typing import Any
 
 __all__ = [
     "BelugaError",
+    "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
     "ExecutionError",
     "GraphExecutionError",
+    "PayloadTooLargeError",
     "RunCancelledError",
     "RunTimeoutError",
     "StepFailedError",
@@ -129,12 +134,14 @@ class GraphExecutionError(ExecutionError):
 
 
 class RunTimeoutError(ExecutionError):
-    """A run or one of its steps timed out.
+    """A run timed out.
+
+    A step that timed out after its retries surfaces as `StepFailedError` (or a graph's
+    `GraphExecutionError`) with `error_type == "TimeoutError"` and a message naming the
+    timeout that fired (`start_to_close`, `schedule_to_close`, `heartbeat`).
 
     Attributes:
-        timeout_kind: Which timeout fired: `"execution"` (the whole run),
-            `"start_to_close"`, `"schedule_to_close"`, `"schedule_to_start"` or
-            `"heartbeat"`.
+        timeout_kind: Which timeout fired: `"execution"` for the whole run.
     """
 
     def __init__(self, message: str, *, timeout_kind: str, **kwargs: Any) -> None:
@@ -148,3 +155,46 @@ class RunCancelledError(ExecutionError):
 
 class WorkflowAlreadyStartedError(ExecutionError):
     """A run with the requested workflow id is already running."""
+
+
+class CircuitOpenError(BelugaError):
+    """A circuit breaker refused a call because its dependency is failing.
+
+    Retryable: inside a step it becomes an `ApplicationError` whose `next_retry_delay`
+    is `retry_after`, so Temporal schedules the next attempt when the breaker half-opens.
+
+    Attributes:
+        breaker: The breaker's name.
+        retry_after: Seconds until the breaker admits a probe call.
+    """
+
+    def __init__(self, breaker: str, retry_after: float) -> None:
+        super().__init__(f"circuit breaker '{breaker}' is open; next attempt in {retry_after:.2f}s")
+        self.breaker = breaker
+        self.retry_after = retry_after
+
+
+class PayloadTooLargeError(BelugaError):
+    """A step input or result, or a run input, is over Temporal's payload size limit.
+
+    Never retried: the same value would be rejected again. Store large data elsewhere
+    (a blob store, a database) and pass a reference.
+
+    Attributes:
+        what: What was too large, e.g. `"result of step 'render'"`.
+        size: Its encoded size in bytes.
+        limit: The limit in bytes.
+    """
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{what} is {_mib(size)} ({size} bytes), over the payload limit of "
+            f"{_mib(limit)} ({limit} bytes); store large data elsewhere and pass a reference"
+        )
+        self.what = what
+        self.size = size
+        self.limit = limit
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.2f} MiB"

@@ -159,13 +159,18 @@ def _checked(name: str, result: Any) -> Any:
 
 
 def check_step_input(name: str, arg: Any) -> None:
-    """Workflow side: fail the run, naming the step, if its input is over the limit.
+    """Workflow side: fail the run, naming the step, if its input is over the limit."""
+    check_workflow_payload(f"input of step '{name}'", arg)
 
-    Left to Temporal, an oversized input fails the workflow task over and over until
-    the run times out.
+
+def check_workflow_payload(what: str, value: Any) -> None:
+    """Workflow side: fail the run at once if `value` is over the payload limit.
+
+    Left to Temporal, an oversized step input or run result fails the workflow task
+    over and over until the run times out.
     """
     try:
-        check_payload(f"input of step '{name}'", [arg], temporalio.workflow.payload_converter())
+        check_payload(what, [value], temporalio.workflow.payload_converter())
     except PayloadTooLargeError as error:
         raise classify(error, ()) from None
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, CancelledError
 
 from beluga_temporal.plan import ChainPlan
 from beluga_temporal.runtime._calls import call_step
@@ -49,6 +50,10 @@ class ChainRun:
             try:
                 output = await call_step(options, value, usage=self.progress.usage)
             except ActivityError as error:
+                if isinstance(error.cause, CancelledError):
+                    # The run itself was cancelled: end it as cancelled, not as a failure.
+                    self._mark(label, "cancelled")
+                    raise asyncio.CancelledError() from error
                 error_type, message = describe(error)
                 self._mark(label, "failed", f"{error_type}: {message}")
                 return await self._handle_failure(options.name, value, error)

@@ -18,6 +18,7 @@ from typing import Any
 import temporalio.workflow
 
 from beluga_temporal.plan import ChainPlan, Plan
+from beluga_temporal.runtime._activity import check_workflow_payload
 from beluga_temporal.runtime._chain import ChainRun
 from beluga_temporal.runtime._graph import GraphRun
 from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
@@ -53,7 +54,9 @@ def _init(self: Any) -> None:
 
 
 async def _run(self: Any, arg: Any = None) -> Any:
-    return await self._beluga_run.execute(arg)
+    result = await self._beluga_run.execute(arg)
+    check_workflow_payload(f"result of workflow '{self._beluga_run.plan.name}'", result)
+    return result
 
 
 def _progress(self: Any) -> RunProgress:

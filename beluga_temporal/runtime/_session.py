@@ -36,6 +36,7 @@ class SessionRun:
 
     def __init__(self, plan: ChainPlan) -> None:
         assert plan.memory is not None
+        self.plan = plan
         self.memory: MemoryPlan = plan.memory
         self.chain = ChainRun(plan)
         self.exchanges: list[dict[str, str]] = []

@@ -145,11 +145,6 @@ async def test_cancelling_a_run_reaches_the_running_step(
     assert SAW_CANCEL[workflow_id].is_set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime/_chain.py reports the step's CancelledError as a step failure; "
-    "it should re-raise the run's cancellation",
-)
 async def test_cancelled_chain_run_reports_cancellation(
     dev_runtime: LocalRuntime, task_queue: str
 ) -> None:

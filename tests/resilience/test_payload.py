@@ -135,3 +135,19 @@ def test_payload_error_is_a_beluga_error() -> None:
     error = PayloadTooLargeError("result of step 's'", 3 * MIB, 2 * MIB)
     assert not isinstance(error, ExecutionError)
     assert "store large data elsewhere and pass a reference" in str(error)
+
+
+async def test_oversized_run_result_fails_the_run_naming_the_workflow(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
+    graph = Graph("payload-final")  # each node's output fits; the merged state does not
+    graph.add_node("half_a", half_a)
+    graph.add_node("half_b", half_b)
+    graph.set_entry_point(["half_a", "half_b"])
+    async with create_worker(dev_runtime.client, task_queue, targets=[graph]):
+        with pytest.raises(ExecutionError) as caught:
+            await Orchestrator(dev_runtime.client, task_queue).execute(
+                graph, {}, execution_timeout=30
+            )
+    assert "PayloadTooLargeError" in str(caught.value)
+    assert "result of workflow 'payload-final' is 2.50 MiB" in str(caught.value)
