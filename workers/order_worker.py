@@ -24,7 +24,7 @@ from activities import (
     process_payment,
     validate_order,
 )
-from beluga_temporal import Orchestrator, create_worker
+from beluga_temporal import Orchestrator, RetryPolicy, create_worker
 from beluga_temporal.cli import exit_process
 from beluga_temporal.observability import get_logger, setup_observability
 from beluga_temporal.settings import BelugaSettings
@@ -49,20 +49,10 @@ log = get_logger("workers.order_worker")
 
 async def connect(settings: BelugaSettings) -> Orchestrator:
     """Connect to Temporal as the settings say, exporting telemetry if configured."""
-    observability = setup_observability(settings)
-    options = settings.temporal_connect_kwargs()
-    extra: dict[str, Any] = {}
-    if observability.runtime is not None:
-        extra["runtime"] = observability.runtime
-    if settings.observability.otlp_endpoint:
-        extra["interceptors"] = [observability.tracing_interceptor()]
-    return await Orchestrator.connect(
-        options.pop("target_host"),
-        namespace=options.pop("namespace"),
-        task_queue=settings.orchestration.workflow.temporal.task_queue,
-        **options,
-        **extra,
-    )
+    # Before connecting: the client's BelugaPlugin then adds the tracing interceptor
+    # and the process default runtime exports Temporal's SDK metrics.
+    setup_observability(settings)
+    return await Orchestrator.from_settings(settings)
 
 
 def _stop_event() -> asyncio.Event:
@@ -84,6 +74,7 @@ async def main(settings: BelugaSettings | None = None) -> None:
         targets=TARGETS,
         activities=ACTIVITIES,
         graceful_shutdown_timeout=GRACE_PERIOD,
+        default_retry=RetryPolicy(max_attempts=max(settings.orchestration.workflow.max_retries, 1)),
     )
     stop = _stop_event()
     async with worker:

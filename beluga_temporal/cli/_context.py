@@ -57,6 +57,7 @@ class CliContext:
             address,
             namespace=namespace,
             task_queue=self.task_queue(task_queue),
+            workflow_timeout=self.settings().orchestration.workflow.timeout,
             **options,
             **extra,
         )

@@ -14,6 +14,7 @@ from beluga_temporal.cli._targets import Discovered, discover
 from beluga_temporal.client import Orchestrator, workflow_type_of
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.observability import get_logger, setup_observability
+from beluga_temporal.plan._options import RetryPolicy
 from beluga_temporal.worker import create_worker
 
 log = get_logger("beluga.worker")
@@ -46,13 +47,10 @@ async def run_worker(
     grace: float,
 ) -> None:
     """Connect, run a worker on `task_queue` until SIGINT/SIGTERM, then drain it."""
-    observability = setup_observability(cli.settings())
-    extra: dict[str, Any] = {}
-    if observability.runtime is not None:
-        extra["runtime"] = observability.runtime
-    if cli.settings().observability.otlp_endpoint:
-        extra["interceptors"] = [observability.tracing_interceptor()]
-    orch: Orchestrator = await cli.orchestrator(task_queue, **extra)
+    # Before connecting: the client's BelugaPlugin then adds the tracing interceptor
+    # and the process default runtime exports Temporal's SDK metrics.
+    setup_observability(cli.settings())
+    orch: Orchestrator = await cli.orchestrator(task_queue)
     worker = create_worker(
         orch.client,
         task_queue,
@@ -60,6 +58,9 @@ async def run_worker(
         activities=found.activities,
         max_concurrent_activities=concurrency,
         graceful_shutdown_timeout=timedelta(seconds=grace),
+        default_retry=RetryPolicy(
+            max_attempts=max(cli.settings().orchestration.workflow.max_retries, 1)
+        ),
     )
     workflows = _check_unique_types(found)
     with stop_on_signals() as stop:

@@ -19,6 +19,7 @@ from beluga_temporal.plan._options import Duration, to_timedelta
 from beluga_temporal.resilience._payload import check_start_input
 from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
 from beluga_temporal.runtime._session import CLOSE_SIGNAL
+from beluga_temporal.settings import BelugaSettings
 from beluga_temporal.worker._plugin import BelugaPlugin
 
 DEFAULT_TASK_QUEUE = "beluga-workflows"
@@ -68,11 +69,38 @@ class Orchestrator:
     """
 
     def __init__(
-        self, client: temporalio.client.Client, task_queue: str = DEFAULT_TASK_QUEUE
+        self,
+        client: temporalio.client.Client,
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        *,
+        workflow_timeout: Duration | None = None,
     ) -> None:
-        """Wrap a connected temporalio client (created with `BelugaPlugin`)."""
+        """Wrap a connected temporalio client (created with `BelugaPlugin`).
+
+        Args:
+            client: The client.
+            task_queue: Default task queue for `start`.
+            workflow_timeout: Default execution timeout of hand-written workflows
+                (chains and graphs carry their own).
+        """
         self.client = client
         self.task_queue = task_queue
+        self.workflow_timeout = to_timedelta(workflow_timeout, "workflow_timeout")
+
+    @classmethod
+    async def from_settings(
+        cls, settings: BelugaSettings | None = None, **connect_options: Any
+    ) -> Orchestrator:
+        """Connect as `orchestration.workflow.*` settings say (address, TLS, timeout)."""
+        settings = settings or BelugaSettings.load()
+        options = {**settings.temporal_connect_kwargs(), **connect_options}
+        workflow = settings.orchestration.workflow
+        return await cls.connect(
+            options.pop("target_host"),
+            task_queue=options.pop("task_queue", workflow.temporal.task_queue),
+            workflow_timeout=workflow.timeout,
+            **options,
+        )
 
     @classmethod
     async def connect(
@@ -81,6 +109,7 @@ class Orchestrator:
         *,
         namespace: str = "default",
         task_queue: str = DEFAULT_TASK_QUEUE,
+        workflow_timeout: Duration | None = None,
         **connect_options: Any,
     ) -> Orchestrator:
         """Connect to a Temporal server.
@@ -89,6 +118,7 @@ class Orchestrator:
             address: `host:port` of the Temporal frontend.
             namespace: The Temporal namespace.
             task_queue: Default task queue for `start`.
+            workflow_timeout: Default execution timeout of hand-written workflows.
             **connect_options: Passed to `temporalio.client.Client.connect` (`tls`,
                 `api_key`, `interceptors`, `runtime`, ...).
 
@@ -104,7 +134,7 @@ class Orchestrator:
             raise ConfigurationError(
                 f"cannot connect to Temporal at {address} (namespace {namespace!r}): {error}"
             ) from error
-        return cls(client, task_queue)
+        return cls(client, task_queue, workflow_timeout=workflow_timeout)
 
     async def start(
         self,
@@ -147,8 +177,10 @@ class Orchestrator:
         name = workflow_type_of(target)
         workflow_id = workflow_id or f"{name}-{uuid.uuid4().hex[:12]}"
         timeout = to_timedelta(execution_timeout, "execution_timeout")
-        if timeout is None and isinstance(target, Target):
-            timeout = target.execution_timeout
+        if timeout is None:
+            timeout = (
+                target.execution_timeout if isinstance(target, Target) else self.workflow_timeout
+            )
         args = [] if input is None and not isinstance(target, Target) else [input]
         await check_start_input(self.client, name, workflow_id, args)
         if isinstance(target, Chain) and target.memory is not None:

@@ -128,7 +128,7 @@ class StepOptions:
 
     def activity_kwargs(self) -> dict[str, Any]:
         """Return the keyword arguments for `workflow.execute_activity`."""
-        retry = self.retry or RetryPolicy()
+        retry = self.retry or _default_retry
         kwargs: dict[str, Any] = {
             "start_to_close_timeout": self.start_to_close,
             "schedule_to_close_timeout": self.schedule_to_close,
@@ -141,3 +141,19 @@ class StepOptions:
             # Temporal requires one of the two; keep the default bound rather than fail.
             kwargs["start_to_close_timeout"] = DEFAULT_STEP_TIMEOUT
         return kwargs
+
+
+_default_retry = RetryPolicy()
+
+
+def set_default_retry(policy: RetryPolicy | None) -> None:
+    """Set the retry policy of steps that declare none and run outside chains.
+
+    Chains and graphs fill in their own defaults at compile time; this one applies to
+    steps that hand-written workflows call with `.execute()`. It is process-wide and
+    set by workers before they run (`create_worker(default_retry=...)`); `None`
+    restores 3 attempts. Retry policies are not part of replay checks, so changing it
+    affects only steps scheduled afterwards.
+    """
+    global _default_retry
+    _default_retry = policy or RetryPolicy()

@@ -75,7 +75,10 @@ def _default_interceptors() -> list[temporalio.client.Interceptor | temporalio.w
     from beluga_temporal.observability import current_observability
 
     observability = current_observability()
-    if observability is None or not observability.settings.tracing_enabled:
+    if observability is None:
+        return []
+    settings = observability.settings
+    if not (settings.tracing_enabled and settings.otlp_endpoint):
         return []
     return [observability.tracing_interceptor()]
 

@@ -12,6 +12,7 @@ import temporalio.worker
 
 from beluga_temporal.declare import Step, Target
 from beluga_temporal.errors import DefinitionError
+from beluga_temporal.plan._options import RetryPolicy, set_default_retry
 from beluga_temporal.worker._plugin import BelugaPlugin, has_beluga_plugin
 
 WorkerTarget = Target | type
@@ -78,6 +79,7 @@ def create_worker(
     activities: Sequence[Callable[..., Any]] = (),
     max_concurrent_activities: int | None = None,
     max_task_queue_activities_per_second: float | None = None,
+    default_retry: RetryPolicy | None = None,
     **worker_options: Any,
 ) -> temporalio.worker.Worker:
     """Create a temporalio `Worker` hosting `targets` and their steps.
@@ -91,12 +93,16 @@ def create_worker(
         max_concurrent_activities: Most activities this worker runs at once.
         max_task_queue_activities_per_second: Rate limit shared by all workers of the
             task queue (e.g. a budget for an LLM queue).
+        default_retry: Retry policy for steps without one that hand-written workflows
+            call (process-wide; e.g. from `orchestration.workflow.max_retries`).
         **worker_options: Passed to `temporalio.worker.Worker`.
 
     Returns:
         The worker; run it with `async with worker:` or `await worker.run()`.
     """
     all_activities = activities_of(targets, activities)
+    if default_retry is not None:
+        set_default_retry(default_retry)
     options: dict[str, Any] = dict(worker_options)
     if max_concurrent_activities is not None:
         options["max_concurrent_activities"] = max_concurrent_activities
