@@ -53,9 +53,13 @@ async def test_step_failing_twice_is_attempted_exactly_three_times(
 ) -> None:
     chain = Chain("flaky-chain", steps=[flaky])
     workflow_id = f"flaky-{uuid.uuid4()}"
-    result = await run(time_skipping_runtime, task_queue, chain, {"n": 1}, workflow_id=workflow_id)
+    orch = Orchestrator(time_skipping_runtime.client, task_queue)
+    async with create_worker(time_skipping_runtime.client, task_queue, targets=[chain]):
+        result = await orch.execute(chain, {"n": 1}, workflow_id=workflow_id)
+        progress = await orch.progress(workflow_id)  # queries need a worker
     assert result == {"n": 1, "attempts": 3}
     assert ATTEMPTS[("flaky", workflow_id)] == 3
+    assert progress.nodes["flaky"].attempts == 3  # the run's progress shows the retries
 
 
 async def test_non_retryable_error_is_attempted_once(

@@ -36,10 +36,23 @@ def translate(
     if isinstance(error, temporalio.client.WorkflowFailureError):
         return _from_failure(error.cause, ids)
     if isinstance(error, temporalio.service.RPCError):
-        if error.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-            return ExecutionError(f"no workflow run '{workflow_id}': {error.message}", **ids)
-        return ConfigurationError(f"Temporal server call failed ({error.status.name}): {error}")
+        return _from_rpc(error, ids)
     return ExecutionError(f"{type(error).__name__}: {error}", **ids)
+
+
+def _from_rpc(error: temporalio.service.RPCError, ids: dict[str, Any]) -> BelugaError:
+    status = temporalio.service.RPCStatusCode
+    if error.status == status.NOT_FOUND:
+        return ExecutionError(f"no workflow run '{ids['workflow_id']}': {error.message}", **ids)
+    if error.status == status.DEADLINE_EXCEEDED:
+        return ExecutionError(
+            f"no answer for run '{ids['workflow_id']}' in time ({error.message}); "
+            "is a worker polling its task queue?",
+            **ids,
+        )
+    if error.status in (status.UNAVAILABLE, status.UNAUTHENTICATED, status.PERMISSION_DENIED):
+        return ConfigurationError(f"Temporal server call failed ({error.status.name}): {error}")
+    return ExecutionError(f"Temporal server call failed ({error.status.name}): {error}", **ids)
 
 
 def _from_failure(cause: BaseException | None, ids: dict[str, Any]) -> BelugaError:

@@ -29,7 +29,8 @@ from beluga_temporal.resilience._payload import check_payload
 
 INPUT_VALIDATION_ERROR = "InputValidationError"
 ENVELOPE_KEY = "__beluga_step__"
-"""Key of the envelope an activity result travels in when the step reported usage."""
+"""Key of the envelope an activity result travels in when it carries metadata (token
+usage, or an attempt number above 1); plain results travel as they are."""
 
 _usage: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
     "beluga_step_usage", default=None
@@ -50,9 +51,13 @@ def report_usage(input_tokens: int, output_tokens: int) -> None:
 
 
 def _wrap(result: Any, totals: dict[str, int]) -> Any:
-    if not totals["total_tokens"]:
+    attempt = temporalio.activity.info().attempt
+    if not totals["total_tokens"] and attempt == 1:
         return result
-    return {ENVELOPE_KEY: {"output": result, "usage": totals}}
+    meta: dict[str, Any] = {"output": result, "attempt": attempt}
+    if totals["total_tokens"]:
+        meta["usage"] = totals
+    return {ENVELOPE_KEY: meta}
 
 
 def _fresh_usage() -> dict[str, int]:

@@ -10,7 +10,7 @@ import temporalio.workflow
 
 from beluga_temporal.plan._options import StepOptions
 from beluga_temporal.runtime._activity import ENVELOPE_KEY, check_step_input
-from beluga_temporal.runtime._progress import Usage
+from beluga_temporal.runtime._progress import NodeProgress, Usage
 
 
 async def call_step(
@@ -19,13 +19,14 @@ async def call_step(
     *,
     result_type: Any = None,
     usage: Usage | None = None,
+    node: NodeProgress | None = None,
     summary: str | None = None,
 ) -> Any:
     """Run the step described by `options` on `arg` and return its result.
 
     Must be called from workflow code. Results are plain JSON values (dicts, lists,
     strings, numbers) unless `result_type` is given. Token usage reported by the step
-    (LLM steps) is added to `usage`.
+    (LLM steps) is added to `usage`; the attempt that succeeded is recorded on `node`.
     """
     check_step_input(options.name, arg)
     kwargs = options.activity_kwargs()
@@ -37,19 +38,23 @@ async def call_step(
         raw = await temporalio.workflow.execute_activity(
             options.name, arg, summary=summary, **kwargs
         )
-    output = unwrap(raw, usage)
+    output = unwrap(raw, usage, node)
     if result_type is None or result_type is Any:
         return output
     return _adapter(result_type).validate_python(output)
 
 
-def unwrap(raw: Any, usage: Usage | None) -> Any:
-    """Strip the usage envelope an LLM step's activity wraps its output in."""
+def unwrap(raw: Any, usage: Usage | None, node: NodeProgress | None = None) -> Any:
+    """Strip the envelope carrying a step's token usage and attempt number."""
     if not (isinstance(raw, dict) and ENVELOPE_KEY in raw):
+        if node is not None:
+            node.attempts = max(node.attempts, 1)
         return raw
     envelope = raw[ENVELOPE_KEY]
     if usage is not None and envelope.get("usage"):
         usage.add(Usage.model_validate(envelope["usage"]))
+    if node is not None:
+        node.attempts = max(node.attempts, int(envelope.get("attempt", 1)))
     return envelope.get("output")
 
 

@@ -41,14 +41,16 @@ class ChainRun:
     async def run_turn(self, value: Any) -> Any:
         """Run the steps once more (a session turn), resetting per-step progress."""
         for node in self.progress.nodes.values():
-            node.status, node.error = "pending", None
+            node.status, node.error, node.attempts = "pending", None, 0
         return await self._run_steps(value)
 
     async def _run_steps(self, value: Any) -> Any:
         for label, options in zip(self.plan.labels, self.plan.steps, strict=True):
             self._mark(label, "running")
             try:
-                output = await call_step(options, value, usage=self.progress.usage)
+                output = await call_step(
+                    options, value, usage=self.progress.usage, node=self.progress.nodes[label]
+                )
             except ActivityError as error:
                 if isinstance(error.cause, CancelledError):
                     # The run itself was cancelled: end it as cancelled, not as a failure.

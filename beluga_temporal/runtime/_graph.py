@@ -122,11 +122,11 @@ class GraphRun:
             if node.fallback is None:
                 raise
         self.progress.nodes[node.name].fallback = True
-        return await call_step(node.fallback, node_input, usage=self.progress.usage)
+        return await call_step(node.fallback, node_input, **self._report(node))
 
     async def _call_step(self, node: NodePlan, node_input: dict[str, Any]) -> Any:
         if node.map_items is None:
-            return await call_step(node.step, node_input, usage=self.progress.usage)
+            return await call_step(node.step, node_input, **self._report(node))
         items = node_input.get(node.map_items)
         if not isinstance(items, list):
             raise ApplicationError(
@@ -137,13 +137,16 @@ class GraphRun:
             )
         return await self._map(node, items)
 
+    def _report(self, node: NodePlan) -> dict[str, Any]:
+        return {"usage": self.progress.usage, "node": self.progress.nodes[node.name]}
+
     async def _map(self, node: NodePlan, items: list[Any]) -> list[Any]:
         # A semaphore bounds in-flight activities so 1,000 items do not flood the server.
         limit = asyncio.Semaphore(node.map_concurrency)
 
         async def one(item: Any) -> Any:
             async with limit:
-                return await call_step(node.step, item, usage=self.progress.usage)
+                return await call_step(node.step, item, **self._report(node))
 
         tasks = [asyncio.create_task(one(item)) for item in items]
         try:

@@ -22,6 +22,8 @@ class NodeProgress(pydantic.BaseModel):
     """`type: message` of the failure, for failed nodes."""
     fallback: bool = False
     """Whether the node's output came from its fallback step."""
+    attempts: int = 0
+    """Attempts the step took to succeed (0 until it has; the highest for map nodes)."""
 
 
 class Usage(pydantic.BaseModel):
