@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
@@ -41,17 +44,40 @@ async def start_environment(
             plugins=plugins, test_server_existing_path=test_server_path(), port=port
         )
     if kind == "dev":
-        return await WorkflowEnvironment.start_local(
-            plugins=plugins,
-            namespace=namespace,
-            dev_server_existing_path=dev_server_path(),
-            dev_server_extra_args=list(LATENCY_TUNING),
-            dev_server_database_filename=db_filename,
-            ui=ui,
-            port=port,
-            ui_port=ui_port,
-        )
+        with _child_output_silenced():
+            return await WorkflowEnvironment.start_local(
+                plugins=plugins,
+                namespace=namespace,
+                dev_server_existing_path=dev_server_path(),
+                dev_server_extra_args=list(LATENCY_TUNING),
+                dev_server_database_filename=db_filename,
+                ui=ui,
+                port=port,
+                ui_port=ui_port,
+            )
     raise ConfigurationError(f"unknown local runtime kind {kind!r}: use 'dev' or 'time-skipping'")
+
+
+@contextlib.contextmanager
+def _child_output_silenced() -> Iterator[None]:
+    """Point fds 1 and 2 at /dev/null while the server process is spawned.
+
+    The dev server inherits them and prints a banner and start-up warnings into the
+    user's output; the embedded runtime is an implementation detail of `invoke()`.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 class LocalRuntime:
