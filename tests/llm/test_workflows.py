@@ -6,6 +6,7 @@ activities the way a deployment's environment would.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -137,9 +138,13 @@ async def test_malformed_json_is_repaired_within_one_attempt(
     assert repair.messages[-2] == {"role": "assistant", "content": '{"urgent": tru'}
 
 
-async def test_api_key_never_reaches_the_history(
-    time_skipping_runtime: LocalRuntime, task_queue: str, openai_env: FakeOpenAIServer
+async def test_api_key_never_reaches_the_history_or_the_logs(
+    time_skipping_runtime: LocalRuntime,
+    task_queue: str,
+    openai_env: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # every record the SDK, openai and httpx write
     # A provider that echoes the key in its error message: the key must still not leak.
     openai_env.fail(401, message=f"Incorrect API key provided: {API_KEY}")
     chain = Chain("llm-secret-chain", steps=[summarize])
@@ -152,6 +157,8 @@ async def test_api_key_never_reaches_the_history(
     assert "LLMAuthError" in exported  # the failure is there ...
     assert API_KEY not in exported  # ... the key is not
     assert API_KEY not in str(caught.value)
+    assert "LLMAuthError" in caplog.text  # the failed attempt was logged ...
+    assert API_KEY not in caplog.text  # ... without the key
     assert openai_env.completion_requests[0].authorization == f"Bearer {API_KEY}"
 
 
