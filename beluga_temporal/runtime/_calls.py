@@ -21,14 +21,18 @@ async def call_step(
     usage: Usage | None = None,
     node: NodeProgress | None = None,
     summary: str | None = None,
+    check_input: bool = True,
 ) -> Any:
     """Run the step described by `options` on `arg` and return its result.
 
     Must be called from workflow code. Results are plain JSON values (dicts, lists,
     strings, numbers) unless `result_type` is given. Token usage reported by the step
     (LLM steps) is added to `usage`; the attempt that succeeded is recorded on `node`.
+    `check_input=False` skips the payload size check for an input the server already
+    accepted as it is (a run input or a previous step's result).
     """
-    check_step_input(options.name, arg)
+    if check_input:
+        check_step_input(options.name, arg)
     kwargs = options.activity_kwargs()
     if options.local:
         raw = await temporalio.workflow.execute_local_activity(

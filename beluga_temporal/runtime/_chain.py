@@ -42,14 +42,21 @@ class ChainRun:
         """Run the steps once more (a session turn), resetting per-step progress."""
         for node in self.progress.nodes.values():
             node.status, node.error, node.attempts = "pending", None, 0
-        return await self._run_steps(value)
+        return await self._run_steps(value, new_input=True)
 
-    async def _run_steps(self, value: Any) -> Any:
+    async def _run_steps(self, value: Any, *, new_input: bool = False) -> Any:
+        # Only a turn's memory-merged input is new to the server; the run input and each
+        # step's result were size-checked when they were accepted.
+        check_input = new_input
         for label, options in zip(self.plan.labels, self.plan.steps, strict=True):
             self._mark(label, "running")
             try:
                 output = await call_step(
-                    options, value, usage=self.progress.usage, node=self.progress.nodes[label]
+                    options,
+                    value,
+                    usage=self.progress.usage,
+                    node=self.progress.nodes[label],
+                    check_input=check_input,
                 )
             except ActivityError as error:
                 if isinstance(error.cause, CancelledError):
@@ -60,7 +67,7 @@ class ChainRun:
                 self._mark(label, "failed", f"{error_type}: {message}")
                 return await self._handle_failure(options.name, value, error)
             self._mark(label, "succeeded")
-            value = output
+            value, check_input = output, False
         return value
 
     def _mark(self, label: str, status: NodeStatus, error: str | None = None) -> None:
