@@ -112,7 +112,8 @@ class GraphExecutionError(ExecutionError):
         error_type: The type name of the failed node's error.
         error: The failed node's error message.
         completed: Nodes that completed, in completion order.
-        skipped: Nodes that were skipped.
+        skipped: Nodes that were skipped (including those the failure left unstarted).
+        cancelled: Nodes that were running and were cancelled (`fail_fast`).
     """
 
     def __init__(
@@ -124,6 +125,7 @@ class GraphExecutionError(ExecutionError):
         error: str,
         completed: list[str],
         skipped: list[str],
+        cancelled: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, node=node, **kwargs)
@@ -131,6 +133,7 @@ class GraphExecutionError(ExecutionError):
         self.error = error
         self.completed = completed
         self.skipped = skipped
+        self.cancelled = cancelled or []
 
 
 class RunTimeoutError(ExecutionError):

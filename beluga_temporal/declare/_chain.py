@@ -10,7 +10,7 @@ from beluga_temporal.declare._step import Step
 from beluga_temporal.declare._target import Target, as_step
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import ChainPlan, MemoryPlan
-from beluga_temporal.plan._options import Duration, RetryPolicy, to_timedelta
+from beluga_temporal.plan._options import Duration, RetryPolicy, positive, to_timedelta
 
 
 class Chain(Target):
@@ -49,7 +49,7 @@ class Chain(Target):
         """
         super().__init__(name)
         self._steps_list = [as_step(s, f"step {i} of chain '{name}'") for i, s in enumerate(steps)]
-        self.timeout = to_timedelta(timeout, "timeout")
+        self.timeout = positive(to_timedelta(timeout, "timeout"), f"chain '{name}': timeout")
         if retries is not None and retries < 1:
             raise DefinitionError(f"chain '{name}': retries must be >= 1, got {retries}")
         self.retries = retries
@@ -90,15 +90,15 @@ class Chain(Target):
             raise DefinitionError(f"chain '{self.name}' has no steps")
         defaults = chain_defaults()
         retry = RetryPolicy(
-            max_attempts=self.retries or defaults.max_retries,
-            initial_backoff=self.retry_delay or defaults.retry_delay,
+            max_attempts=defaults.max_retries if self.retries is None else self.retries,
+            initial_backoff=defaults.retry_delay if self.retry_delay is None else self.retry_delay,
         )
         return ChainPlan(
             name=self.name,
             steps=tuple(s.options.with_default_retry(retry) for s in self._steps_list),
             labels=_labels(s.name for s in self._steps_list),
             on_error=None if self.on_error is None else self.on_error.options,
-            timeout=self.timeout or defaults.timeout,
+            timeout=defaults.timeout if self.timeout is None else self.timeout,
             memory=_memory_plan(self.memory),
         )
 

@@ -11,7 +11,7 @@ from beluga_temporal.declare._step import Step, step
 from beluga_temporal.declare._target import Target, as_step
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import GraphPlan, NodePlan, OnError, RouterPlan
-from beluga_temporal.plan._options import Duration, to_timedelta
+from beluga_temporal.plan._options import Duration, positive, to_timedelta
 from beluga_temporal.plan._validate import (
     ancestors_of,
     check_edges,
@@ -77,7 +77,7 @@ class Graph(Target):
             )
         self.max_workers = max_workers
         self.parallel = parallel
-        self.timeout = to_timedelta(timeout, "timeout")
+        self.timeout = positive(to_timedelta(timeout, "timeout"), f"graph '{name}': timeout")
         self.state = state
         self.on_error: OnError = on_error
         self._nodes: dict[str, _Node] = {}
@@ -143,6 +143,13 @@ class Graph(Target):
         if name in self._nodes:
             raise DefinitionError(f"graph '{self.name}': duplicate node name '{name}'")
         checked = as_step(step, f"node '{name}'")
+        if "circuit_breaker" in overrides:
+            # One activity is registered per step name, so its activity-side behaviour
+            # cannot differ between nodes: declare another step instead.
+            raise DefinitionError(
+                f"graph '{self.name}': node '{name}' cannot override circuit_breaker; "
+                "declare the step with it (or a copy under another name)"
+            )
         node = _Node(
             name=name,
             step=checked.with_options(**overrides) if overrides else checked,
@@ -165,7 +172,7 @@ class Graph(Target):
         self,
         src: NodeRef,
         route: Callable[[dict[str, Any]], str],
-        mapping: Mapping[str, NodeRef] | None = None,
+        mapping: Mapping[str, NodeRef] | Sequence[NodeRef],
     ) -> Graph:
         """After `src`, run only the branch `route(state)` picks.
 
@@ -173,14 +180,25 @@ class Graph(Target):
             src: The node whose completion triggers the decision.
             route: A pure, deterministic function of the state after `src` returning a
                 label (it runs inside the workflow: no I/O, clocks or randomness).
-            mapping: Label -> target node. Without it, labels are node names.
+            mapping: Label -> target node, or a list of target nodes whose names are
+                the labels. Plain `add_edge` edges from `src` are always taken.
         """
         source = self._ref(src)
         if source in self._routers:
             raise DefinitionError(f"graph '{self.name}': node '{source}' already routes")
         if not callable(route):
             raise DefinitionError(f"graph '{self.name}': route for '{source}' is not callable")
-        targets = dict(mapping) if mapping is not None else {}
+        if isinstance(mapping, str | Step) or not isinstance(mapping, Mapping | Sequence):
+            raise DefinitionError(
+                f"graph '{self.name}': conditional edges of '{source}' need a mapping "
+                "{label: node} or a list of nodes"
+            )
+        if isinstance(mapping, Mapping):
+            targets = dict(mapping)
+        else:
+            targets = {self._ref(target): target for target in mapping}
+        if not targets:
+            raise DefinitionError(f"graph '{self.name}': conditional edges of '{source}' are empty")
         resolved = {label: self._ref(target) for label, target in targets.items()}
         self._routers[source] = (route, resolved)
         for target in dict.fromkeys(resolved.values()):
@@ -292,10 +310,10 @@ class Graph(Target):
                 for src, (route, mapping) in self._routers.items()
             },
             ancestors=ancestors_of(order, preds),
-            max_workers=self.max_workers or defaults.max_workers,
+            max_workers=defaults.max_workers if self.max_workers is None else self.max_workers,
             parallel=defaults.parallel if self.parallel is None else self.parallel,
             on_error=self.on_error,
-            timeout=self.timeout or defaults.timeout,
+            timeout=defaults.timeout if self.timeout is None else self.timeout,
             state_model=self.state,
         )
 

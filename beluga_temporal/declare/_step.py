@@ -17,6 +17,7 @@ from beluga_temporal.plan._options import (
     RetryPolicy,
     StepOptions,
     error_type_name,
+    positive,
     to_timedelta,
 )
 from beluga_temporal.resilience._breaker import CircuitBreaker, breaker_name
@@ -207,9 +208,13 @@ class _StepDecorator:
     ) -> None:
         self._name = name
         self._options = dict(
-            start_to_close=to_timedelta(timeout, "timeout"),
-            schedule_to_close=to_timedelta(schedule_to_close, "schedule_to_close"),
-            heartbeat=to_timedelta(heartbeat_timeout, "heartbeat_timeout"),
+            start_to_close=positive(to_timedelta(timeout, "timeout"), "timeout"),
+            schedule_to_close=positive(
+                to_timedelta(schedule_to_close, "schedule_to_close"), "schedule_to_close"
+            ),
+            heartbeat=positive(
+                to_timedelta(heartbeat_timeout, "heartbeat_timeout"), "heartbeat_timeout"
+            ),
             retry=retry,
             non_retryable=tuple(map(error_type_name, non_retryable)),
             task_queue=task_queue,

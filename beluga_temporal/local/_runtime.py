@@ -58,26 +58,38 @@ async def start_environment(
     raise ConfigurationError(f"unknown local runtime kind {kind!r}: use 'dev' or 'time-skipping'")
 
 
+_silenced: list[int] = []  # saved fds 1 and 2 while any server start is in progress
+_silencers = 0
+
+
 @contextlib.contextmanager
 def _child_output_silenced() -> Iterator[None]:
-    """Point fds 1 and 2 at /dev/null while the server process is spawned.
+    """Point fds 1 and 2 at /dev/null while server processes are spawned.
 
     The dev server inherits them and prints a banner and start-up warnings into the
     user's output; the embedded runtime is an implementation detail of `invoke()`.
+    Overlapping starts share one redirection, restored when the last one ends.
     """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
+    global _silencers
+    if _silencers == 0:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _silenced[:] = [os.dup(1), os.dup(2)]
+        devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
+        os.close(devnull)
+    _silencers += 1
+    try:
         yield
     finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
+        _silencers -= 1
+        if _silencers == 0:
+            os.dup2(_silenced[0], 1)
+            os.dup2(_silenced[1], 2)
+            for fd in _silenced:
+                os.close(fd)
+            _silenced.clear()
 
 
 class LocalRuntime:
@@ -198,6 +210,14 @@ class LocalRuntime:
 
 
 _shared: tuple[asyncio.AbstractEventLoop, LocalRuntime] | None = None
+_shared_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+
+def _lock_for(loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+    global _shared_lock
+    if _shared_lock is None or _shared_lock[0] is not loop:
+        _shared_lock = (loop, asyncio.Lock())
+    return _shared_lock[1]
 
 
 async def shared_runtime(kind: RuntimeKind | None = None) -> LocalRuntime:
@@ -208,12 +228,13 @@ async def shared_runtime(kind: RuntimeKind | None = None) -> LocalRuntime:
     """
     global _shared
     loop = asyncio.get_running_loop()
-    if _shared is not None and _shared[0] is loop and _shared[1]._env is not None:
-        return _shared[1]
-    runtime = LocalRuntime(kind or _default_kind())
-    await runtime.open()
-    _shared = (loop, runtime)
-    return runtime
+    async with _lock_for(loop):  # two first `invoke()`s must not start two servers
+        if _shared is not None and _shared[0] is loop and _shared[1]._env is not None:
+            return _shared[1]
+        runtime = LocalRuntime(kind or _default_kind())
+        await runtime.open()
+        _shared = (loop, runtime)
+        return runtime
 
 
 async def shutdown_shared_runtime() -> None:

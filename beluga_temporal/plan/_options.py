@@ -30,6 +30,13 @@ def to_timedelta(value: Duration | None, what: str) -> timedelta | None:
     return delta
 
 
+def positive(value: timedelta | None, what: str) -> timedelta | None:
+    """Reject a zero duration where Temporal needs a positive one."""
+    if value is not None and value <= timedelta(0):
+        raise DefinitionError(f"{what} must be positive, got {value.total_seconds()} s")
+    return value
+
+
 def error_type_name(error: type[BaseException] | str) -> str:
     """Return the type name Temporal records for an exception class."""
     return error if isinstance(error, str) else error.__name__
@@ -113,7 +120,7 @@ class StepOptions:
             overrides["start_to_close"] = overrides.pop("timeout")
         for key in ("start_to_close", "schedule_to_close", "heartbeat"):
             if key in overrides:
-                overrides[key] = to_timedelta(overrides[key], key)
+                overrides[key] = positive(to_timedelta(overrides[key], key), key)
         if "non_retryable" in overrides:
             overrides["non_retryable"] = tuple(map(error_type_name, overrides["non_retryable"]))
         if "circuit_breaker" in overrides:

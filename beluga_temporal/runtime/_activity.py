@@ -35,6 +35,19 @@ usage, or an attempt number above 1); plain results travel as they are."""
 _usage: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
     "beluga_step_usage", default=None
 )
+_envelope_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "beluga_envelope_allowed", default=False
+)
+
+
+@contextlib.contextmanager
+def envelope_allowed(allowed: bool) -> Iterator[None]:
+    """Let the activity running in this context send its metadata envelope."""
+    token = _envelope_allowed.set(allowed)
+    try:
+        yield
+    finally:
+        _envelope_allowed.reset(token)
 
 
 def report_usage(input_tokens: int, output_tokens: int) -> None:
@@ -52,8 +65,8 @@ def report_usage(input_tokens: int, output_tokens: int) -> None:
 
 def _wrap(result: Any, totals: dict[str, int]) -> Any:
     attempt = temporalio.activity.info().attempt
-    if not totals["total_tokens"] and attempt == 1:
-        return result
+    if not _envelope_allowed.get() or (not totals["total_tokens"] and attempt == 1):
+        return result  # plain callers (no header) always get the bare result
     meta: dict[str, Any] = {"output": result, "attempt": attempt}
     if totals["total_tokens"]:
         meta["usage"] = totals

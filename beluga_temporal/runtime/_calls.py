@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from typing import Any
 
@@ -11,6 +12,20 @@ import temporalio.workflow
 from beluga_temporal.plan._options import StepOptions
 from beluga_temporal.runtime._activity import ENVELOPE_KEY, check_step_input
 from beluga_temporal.runtime._progress import NodeProgress, Usage
+
+ENVELOPE_HEADER = "beluga-envelope"
+"""Activity header (wire format) marking calls whose result envelope is unwrapped."""
+
+# True while `call_step` schedules its activity: the worker's EnvelopeInterceptor then
+# adds ENVELOPE_HEADER. Each workflow task has its own context, so this never leaks.
+_unwrapping: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "beluga_unwrapping", default=False
+)
+
+
+def unwrapping() -> bool:
+    """Whether the activity being scheduled is a `call_step` call that unwraps."""
+    return _unwrapping.get()
 
 
 async def call_step(
@@ -34,14 +49,20 @@ async def call_step(
     if check_input:
         check_step_input(options.name, arg)
     kwargs = options.activity_kwargs()
-    if options.local:
-        raw = await temporalio.workflow.execute_local_activity(
-            options.name, arg, summary=summary, **kwargs
-        )
-    else:
-        raw = await temporalio.workflow.execute_activity(
-            options.name, arg, summary=summary, **kwargs
-        )
+    # Set and cleared rather than reset with a token: an evicted workflow's coroutines
+    # are closed from another context, where a token would not apply.
+    _unwrapping.set(True)
+    try:
+        if options.local:
+            raw = await temporalio.workflow.execute_local_activity(
+                options.name, arg, summary=summary, **kwargs
+            )
+        else:
+            raw = await temporalio.workflow.execute_activity(
+                options.name, arg, summary=summary, **kwargs
+            )
+    finally:
+        _unwrapping.set(False)
     output = unwrap(raw, usage, node)
     if result_type is None or result_type is Any:
         return output

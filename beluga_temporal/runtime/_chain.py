@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from temporalio.exceptions import ActivityError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 from beluga_temporal.plan import ChainPlan
 from beluga_temporal.runtime._calls import call_step
@@ -58,8 +58,9 @@ class ChainRun:
                     node=self.progress.nodes[label],
                     check_input=check_input,
                 )
-            except ActivityError as error:
-                if isinstance(error.cause, CancelledError):
+            except (ActivityError, ApplicationError) as error:
+                # ApplicationError: the step could not even be scheduled (oversized input).
+                if isinstance(error, ActivityError) and isinstance(error.cause, CancelledError):
                     # The run itself was cancelled: end it as cancelled, not as a failure.
                     self._mark(label, "cancelled")
                     raise asyncio.CancelledError() from error
@@ -78,12 +79,14 @@ class ChainRun:
         self.progress.status = status
         run_span("chain", self.plan.name, len(self.plan.steps), status)
 
-    async def _handle_failure(self, step: str, value: Any, error: ActivityError) -> Any:
+    async def _handle_failure(
+        self, step: str, value: Any, error: ActivityError | ApplicationError
+    ) -> Any:
         if self.plan.on_error is None:
             raise step_failed(self.plan.name, step, error) from error
         error_type, message = describe(error)
         info = ErrorInfo(step=step, error_type=error_type, message=message, input=value)
         try:
             return await call_step(self.plan.on_error, info, usage=self.progress.usage)
-        except ActivityError as handler_error:
+        except (ActivityError, ApplicationError) as handler_error:
             raise step_failed(self.plan.name, self.plan.on_error.name, handler_error) from error

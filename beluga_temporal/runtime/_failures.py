@@ -68,8 +68,9 @@ def graph_failed(
     message: str,
     completed: list[str],
     skipped: list[str],
+    cancelled: list[str],
 ) -> ApplicationError:
-    """The error a graph fails with, carrying the failed, completed and skipped nodes."""
+    """The error a graph fails with: the failed, completed, skipped and cancelled nodes."""
     return ApplicationError(
         f"graph '{graph}' failed at node '{node}': {error_type}: {message}",
         {
@@ -78,6 +79,7 @@ def graph_failed(
             "error": message,
             "completed": completed,
             "skipped": skipped,
+            "cancelled": cancelled,
         },
         type=GRAPH_FAILED,
         non_retryable=True,

@@ -9,10 +9,11 @@ replay reproduces exactly.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import temporalio.workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 from beluga_temporal.plan import GraphPlan, NodePlan
 from beluga_temporal.runtime._calls import call_step
@@ -55,7 +56,13 @@ class GraphRun:
             await self._compensate()
             node, error_type, message = self.failure
             raise graph_failed(
-                self.plan.name, node, error_type, message, self.completed, self.skipped
+                self.plan.name,
+                node,
+                error_type,
+                message,
+                self.completed,
+                self._with_status("skipped"),
+                self._with_status("cancelled"),
             )
         self._finish("completed")
         return self.state.final()
@@ -65,10 +72,8 @@ class GraphRun:
         """Nodes that succeeded, in completion order."""
         return list(self.state.completed)
 
-    @property
-    def skipped(self) -> list[str]:
-        """Nodes that were skipped (or never started because the run stopped)."""
-        return [n for n, p in self.progress.nodes.items() if p.status == "skipped"]
+    def _with_status(self, status: str) -> list[str]:
+        return [n for n, p in self.progress.nodes.items() if p.status == status]
 
     async def _schedule(self) -> None:
         while True:
@@ -90,7 +95,11 @@ class GraphRun:
             decision = self._readiness(node)
             if decision == "run":
                 self._mark(node.name, "running")
-                self._running[node.name] = asyncio.create_task(self._run_node(node))
+                task = asyncio.create_task(self._run_node(node))
+                # Reported by a callback, not by the coroutine: a task cancelled before it
+                # first ran never enters its body, and would otherwise never report.
+                task.add_done_callback(functools.partial(self._report_done, node.name))
+                self._running[node.name] = task
             elif decision == "skip":
                 self._mark(node.name, "skipped")
 
@@ -104,21 +113,22 @@ class GraphRun:
             return "run"
         return "skip"
 
+    def _report_done(self, name: str, task: asyncio.Task[None]) -> None:
+        error = asyncio.CancelledError() if task.cancelled() else task.exception()
+        self._done.put_nowait((name, error))
+
     async def _run_node(self, node: NodePlan) -> None:
-        try:
-            node_input = self.state.input_for(node.name)
-            output = await self._call_node(node, node_input)
-            self.state.record(node.name, node_input, output)
-            self._mark(node.name, "succeeded")
-        except BaseException as error:
-            self._done.put_nowait((node.name, error))
-            return
-        self._done.put_nowait((node.name, None))
+        node_input = self.state.input_for(node.name)
+        output = await self._call_node(node, node_input)
+        self.state.record(node.name, node_input, output)
+        self._mark(node.name, "succeeded")
 
     async def _call_node(self, node: NodePlan, node_input: dict[str, Any]) -> Any:
         try:
             return await self._call_step(node, node_input)
-        except ActivityError:
+        except ActivityError as error:
+            if isinstance(error.cause, CancelledError):
+                raise asyncio.CancelledError() from error  # cancelled is not failed
             if node.fallback is None:
                 raise
         self.progress.nodes[node.name].fallback = True
@@ -189,7 +199,7 @@ class GraphRun:
                 continue
             try:
                 await call_step(node.compensate, self.state.after(name))
-            except ActivityError as error:
+            except (ActivityError, ApplicationError) as error:
                 # A failed compensation must not stop the others from running.
                 temporalio.workflow.logger.warning(
                     "compensation of node %s failed: %s", name, describe(error)

@@ -85,18 +85,25 @@ class GraphState:
         """Store a node's output, checking conflicts and evaluating its router."""
         updates = as_updates(node, output)
         self._check_conflicts(node, updates)
+        # Route before storing: a node whose route fails has failed, not completed.
+        if node in self.plan.routers:
+            self._chosen[node] = self._route(node, {**node_input, **updates})
         self.outputs[node] = updates
         self._inputs[node] = node_input
         self.completed.append(node)
-        router = self.plan.routers.get(node)
-        if router is not None:
-            self._chosen[node] = self._route(node, {**node_input, **updates})
 
     def edge_taken(self, src: str, dst: str) -> bool:
-        """Whether the edge `src -> dst` is active (always, unless `src` routes)."""
+        """Whether the edge `src -> dst` is active.
+
+        Plain edges of a succeeded node always are; conditional edges only to the
+        target its route chose.
+        """
         if src not in self.outputs:
             return False
-        return src not in self.plan.routers or self._chosen.get(src) == dst
+        router = self.plan.routers.get(src)
+        if router is None or dst not in router.mapping.values():
+            return True
+        return self._chosen.get(src) == dst
 
     def _check_conflicts(self, node: str, updates: dict[str, Any]) -> None:
         for other in self.completed:
@@ -119,7 +126,7 @@ class GraphState:
                 f"route function of '{node}' raised {type(error).__name__}: {error}",
                 ROUTING_ERROR,
             ) from error
-        if label not in router.mapping:
+        if not isinstance(label, str) or label not in router.mapping:
             raise GraphStateError(
                 f"route function of '{node}' returned {label!r}; expected one of "
                 f"{sorted(router.mapping)}",

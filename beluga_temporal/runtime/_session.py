@@ -53,7 +53,9 @@ class SessionRun:
     async def execute(self, start: Any) -> Any:
         """Run the first turn (if any input), then serve turns until closed."""
         if isinstance(start, dict) and CARRY_KEY in start:
-            self.exchanges = list(start[CARRY_KEY]["exchanges"])
+            carried = start[CARRY_KEY]
+            self.exchanges = list(carried["exchanges"])
+            self.last = carried.get("last")
             start = None
         if start is not None:
             await self.turn(start)
@@ -63,7 +65,9 @@ class SessionRun:
         await temporalio.workflow.wait_condition(temporalio.workflow.all_handlers_finished)
         if not self.closed:
             # Keep history bounded: a new run carries the memory on.
-            temporalio.workflow.continue_as_new({CARRY_KEY: {"exchanges": self.exchanges}})
+            temporalio.workflow.continue_as_new(
+                {CARRY_KEY: {"exchanges": self.exchanges, "last": self.last}}
+            )
         self.progress.status = "completed"
         return self.last
 

@@ -13,6 +13,8 @@ from temporalio.converter import DataConverter
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from beluga_temporal.worker._envelope import EnvelopeInterceptor
+
 PLUGIN_NAME = "beluga-temporal"
 
 # The framework module holding generated classes and plans must be the same object inside
@@ -67,7 +69,7 @@ class BelugaPlugin(temporalio.plugin.SimplePlugin):
             PLUGIN_NAME,
             data_converter=_converter,
             workflow_runner=sandboxed_runner,
-            interceptors=list(interceptors) or None,
+            interceptors=[*interceptors, EnvelopeInterceptor()],
         )
 
 
