@@ -78,18 +78,26 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, bool):  # bool is an int: `timeout: yes` must not mean 1 second
         raise ValueError("expected a duration such as 30, '30s', '500ms', '5m' or '1h'")
     if isinstance(value, int | float):
-        return timedelta(seconds=value)
+        return _seconds(value, value)
     if not isinstance(value, str):
         return value
     text = value.strip().lower().replace(" ", "")
     try:
-        return timedelta(seconds=float(text))
-    except ValueError:
-        pass
+        return _seconds(float(text), value)
+    except ValueError as error:
+        if "too large" in str(error):
+            raise
     parts = _DURATION_PART.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"{value!r} is not a duration (use e.g. 30, '30s', '500ms', '5m', '1h')")
-    return timedelta(seconds=sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
+    return _seconds(sum(float(n) * _UNIT_SECONDS[u] for n, u in parts), value)
+
+
+def _seconds(seconds: float, original: object) -> timedelta:
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{original!r} is too large for a duration") from None
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -120,8 +128,8 @@ class ChainSettings(_Section):
 
     timeout: PositiveDuration = timedelta(seconds=300)
     """Bound on a whole chain run (the workflow execution timeout)."""
-    max_retries: int = Field(default=3, ge=0)
-    """Default retries for steps that declare no retry policy."""
+    max_retries: int = Field(default=3, ge=1)
+    """Default attempts (first one included) for chain steps without a retry policy."""
     retry_delay: NonNegativeDuration = timedelta(seconds=1)
     """Default initial backoff between retries."""
 
@@ -193,8 +201,9 @@ class WorkflowSettings(_Section):
     temporal: TemporalSettings = TemporalSettings()
     timeout: PositiveDuration = timedelta(seconds=3600)
     """Default workflow execution timeout."""
-    max_retries: int = Field(default=5, ge=0)
-    """Default retries for steps called from hand-written workflows."""
+    max_retries: int = Field(default=5, ge=1)
+    """Default attempts for steps without a retry policy that hand-written workflows call
+    (applied by `beluga worker` and the order worker through `create_worker`)."""
 
 
 class OrchestrationSettings(_Section):
@@ -223,6 +232,15 @@ class LLMSettings(_Section):
     """Endpoint of an OpenAI-compatible server; `None` uses the provider's default."""
     api_key: SecretStr | None = None
     """Provider API key (never logged); `None` lets the provider read its own env var."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint_implies_openai(cls, data: Any) -> Any:
+        # A configured key or endpoint means a real server: do not fall back to `test`.
+        configured = isinstance(data, dict) and (data.get("api_key") or data.get("base_url"))
+        if configured and "provider" not in data:
+            return {**data, "provider": "openai"}
+        return data
 
 
 def _upper(value: Any) -> Any:

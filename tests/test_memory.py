@@ -54,3 +54,27 @@ async def test_input_wins_over_memory_variables_and_plain_run_is_one_turn(
             {"input": "hi", "history": [{"role": "user", "content": "mine"}]},
         )
     assert result["output"] == "hi (remembering ['mine'])"
+
+
+def _echo_history(messages: list[Any], info: Any) -> str:
+    # Replies with the user turns the model was shown, so the test sees what memory passed.
+    return ",".join(m.text for m in messages if m.role == "user")
+
+
+async def test_llm_steps_see_the_window_of_earlier_exchanges(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
+    from beluga_temporal import llm
+    from beluga_temporal.llm import FunctionModel, llm_step
+
+    llm.register("memory-echo", lambda config: FunctionModel(_echo_history), replace=True)
+    chat = llm_step("memory-chat", "{input}", provider="memory-echo", model="echo")
+    chain = Chain("memory-llm", steps=[chat], memory=WindowMemory(k=1))
+    session = Orchestrator(dev_runtime.client, task_queue).session(chain)
+    async with create_worker(dev_runtime.client, task_queue, targets=[chain]):
+        await session.send({"input": "one"})
+        await session.send({"input": "two"})
+        third = await session.send({"input": "three"})
+        await session.close()
+    # k=1: only the previous exchange precedes the prompt ("one" has left the window).
+    assert third == "two,three"

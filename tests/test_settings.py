@@ -177,7 +177,7 @@ def test_empty_file_means_defaults(tmp_path: Path) -> None:
         ),
         (
             "orchestration: {chain: {max_retries: -1}}",
-            "orchestration.chain.max_retries: Input should be greater than or equal to 0",
+            "orchestration.chain.max_retries: Input should be greater than or equal to 1",
         ),
         (
             "orchestration: {chain: {timeout: soon}}",
@@ -394,3 +394,20 @@ def test_llm_provider_defaults_to_offline_test_without_an_openai_key(
     assert BelugaSettings().llm.provider == "test"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
     assert BelugaSettings().llm.provider == "openai"
+
+
+@pytest.mark.parametrize("value", ["inf", "1e20", "99999999999d"])
+def test_durations_too_large_are_configuration_errors(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("BELUGA_ORCHESTRATION__CHAIN__TIMEOUT", value)
+    with pytest.raises(ConfigurationError, match=r"orchestration\.chain\.timeout"):
+        BelugaSettings.load()
+
+
+def test_a_configured_llm_endpoint_or_key_selects_openai(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("BELUGA_LLM__BASE_URL", "http://localhost:11434/v1")
+    assert BelugaSettings.load().llm.provider == "openai"
+    monkeypatch.setenv("BELUGA_LLM__PROVIDER", "test")  # an explicit choice still wins
+    assert BelugaSettings.load().llm.provider == "test"

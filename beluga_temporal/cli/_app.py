@@ -63,6 +63,10 @@ def cli(
     TARGET arguments are `module:attribute`, imported with the current directory on
     `sys.path` (e.g. `workflows.order_processing:order_graph`).
     """
+    if config is not None:
+        # Everything that loads settings later in this process (steps in a worker or a
+        # `--local` run, chain defaults) must read the same file.
+        os.environ["BELUGA_CONFIG"] = str(config.resolve())
     ctx.obj = CliContext(config=config, address=address, namespace=namespace, debug=debug)
 
 

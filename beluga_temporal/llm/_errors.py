@@ -21,6 +21,7 @@ scrubbed from the provider's own message, and the original exception is not chai
 from __future__ import annotations
 
 import email.utils
+import math
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -69,9 +70,14 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
         delay = _to_float(raw)
         if delay is None:
             delay = _http_date_delay(raw, time.time() if now is None else now)
-    if delay is None or delay <= 0:
+    if delay is None or not math.isfinite(delay) or delay <= 0:
         return None
-    return timedelta(seconds=delay)
+    # A server asking for more than an hour is not telling us anything useful; the
+    # retry policy's own backoff (and its max) take over beyond that.
+    return timedelta(seconds=min(delay, MAX_RETRY_AFTER_SECONDS))
+
+
+MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
 def _to_float(raw: str) -> float | None:

@@ -10,11 +10,10 @@ import pydantic
 import temporalio.exceptions
 
 from beluga_temporal.llm._messages import HumanMessage, Message, SystemMessage
+from beluga_temporal.plan._plan import HISTORY_KEY
 
 __all__ = ["HISTORY_KEY", "PromptFunction", "PromptSource", "build_messages"]
 
-HISTORY_KEY = "history"
-"""Input key holding earlier messages (chain memory merges its history here)."""
 
 PromptFunction = Callable[[Any], str | Sequence[Message] | Awaitable[str | Sequence[Message]]]
 """A callable prompt: gets the step input, returns the prompt text or whole messages."""

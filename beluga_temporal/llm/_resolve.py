@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from typing import Any
 
 from beluga_temporal.llm._config import ProviderConfig
 from beluga_temporal.llm._registry import ChatModel, factory_for
+from beluga_temporal.observability._redact import add_secret_values
 from beluga_temporal.settings import BelugaSettings, LLMSettings
 
 __all__ = ["clear_model_cache", "resolve_config", "resolve_model"]
 
 _MAX_CACHED = 64
 _lock = threading.Lock()
-_cache: dict[tuple[Any, ...], ChatModel] = {}
+# Per event loop (HTTP pools bind to one), weakly: a finished loop's models go with it,
+# and a new loop that reuses an old loop's id never gets a client bound to a dead loop.
+_cache: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], ChatModel]]
+_cache = weakref.WeakKeyDictionary()
 
 
 def _llm_settings() -> LLMSettings:
@@ -60,16 +65,19 @@ def resolve_model(provider: str | None, model: str | None) -> ChatModel:
     secret = config.api_key.get_secret_value() if config.api_key else None
     # The factory object is in the key: re-registering a name (tests) must not reuse
     # a model built by the old factory. The loop is in it because HTTP pools bind to one.
-    key = (id(asyncio.get_running_loop()), name, factory, config.model_dump_json(), secret)
+    add_secret_values(secret)  # scrubbed from logs and spans from now on
+    key = (name, factory, config.model_dump_json(), secret)
+    loop = asyncio.get_running_loop()
     with _lock:
-        cached = _cache.get(key)
+        cached = _cache.get(loop, {}).get(key)
     if cached is not None:
         return cached
     built = factory(config)
     with _lock:
-        if len(_cache) >= _MAX_CACHED:
-            _cache.clear()
-        return _cache.setdefault(key, built)
+        models = _cache.setdefault(loop, {})
+        if len(models) >= _MAX_CACHED:
+            models.clear()
+        return models.setdefault(key, built)
 
 
 def clear_model_cache() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,7 +42,25 @@ def _usage(messages: Sequence[Message], reply: str) -> Usage:
     )
 
 
-class TestModel:
+MAX_RECORDED = 256
+"""Conversations a test model keeps for inspection (bounded: workers run for long)."""
+
+
+class _Recorder:
+    _calls: collections.deque[list[Message]]
+    _count: int
+
+    @property
+    def calls(self) -> list[list[Message]]:
+        """The most recent conversations this model received (up to `MAX_RECORDED`)."""
+        return list(self._calls)
+
+    def _record(self, messages: Sequence[Message]) -> None:
+        self._calls.append(list(messages))
+        self._count += 1
+
+
+class TestModel(_Recorder):
     """A deterministic model: schema-valid JSON when a schema is asked, fixed text otherwise.
 
     Structured replies come from `sample_from_schema` (the first enum choice, every
@@ -64,7 +83,8 @@ class TestModel:
         self._text = text
         self._output = output
         self._model = model
-        self.calls: list[list[Message]] = []
+        self._calls: collections.deque[list[Message]] = collections.deque(maxlen=MAX_RECORDED)
+        self._count = 0
         """The messages of every call, oldest first (for assertions)."""
 
     @property
@@ -85,7 +105,7 @@ class TestModel:
         temperature: float | None = None,
     ) -> Response:
         """Reply deterministically; see the class docstring."""
-        self.calls.append(list(messages))
+        self._record(messages)
         reply = self._text if output_schema is None else json.dumps(self._structured(output_schema))
         return Response(
             text=reply, finish_reason="stop", usage=_usage(messages, reply), model=self._model
@@ -104,7 +124,7 @@ ModelFunction = Callable[[list[Message], CallInfo], FunctionResult | Awaitable[F
 """The signature of a `FunctionModel` function (sync or async)."""
 
 
-class FunctionModel:
+class FunctionModel(_Recorder):
     """A model whose replies come from your function — scripted conversations in tests.
 
     Example:
@@ -124,7 +144,8 @@ class FunctionModel:
     def __init__(self, fn: ModelFunction, *, model: str = "function") -> None:
         self._fn = fn
         self._model = model
-        self.calls: list[list[Message]] = []
+        self._calls: collections.deque[list[Message]] = collections.deque(maxlen=MAX_RECORDED)
+        self._count = 0
         """The messages of every call, oldest first (for assertions)."""
 
     @property
@@ -145,8 +166,8 @@ class FunctionModel:
         temperature: float | None = None,
     ) -> Response:
         """Call the function and wrap what it returns in a `Response`."""
-        info = CallInfo(output_schema, temperature, len(self.calls))
-        self.calls.append(list(messages))
+        info = CallInfo(output_schema, temperature, self._count)
+        self._record(messages)
         result = self._fn(list(messages), info)
         if inspect.isawaitable(result):
             result = await result

@@ -13,7 +13,7 @@ class BufferMemory:
     """Remember every exchange of the session.
 
     Each turn's input is merged over the memory variables (`history`: the earlier
-    exchanges as chat messages, which LLM steps prepend to their prompt); after the turn
+    exchanges as chat messages, which LLM steps put before their prompt); after the turn
     the exchange (input, output) is saved in the workflow's state, so memory is durable
     and survives worker restarts.
     """
@@ -22,17 +22,10 @@ class BufferMemory:
     """Input key saved as the human side of an exchange (else the whole input)."""
     output_key: str = "output"
     """Output key saved as the AI side of an exchange (else the whole output)."""
-    memory_key: str = "history"
-    """Input key the history is merged under (the turn's input wins on conflict)."""
 
     def to_plan(self) -> MemoryPlan:
         """Return the plan form the chain's workflow interprets."""
-        return MemoryPlan(
-            kind="buffer",
-            input_key=self.input_key,
-            output_key=self.output_key,
-            memory_key=self.memory_key,
-        )
+        return MemoryPlan(kind="buffer", input_key=self.input_key, output_key=self.output_key)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +38,6 @@ class WindowMemory:
     """Input key saved as the human side of an exchange (else the whole input)."""
     output_key: str = "output"
     """Output key saved as the AI side of an exchange (else the whole output)."""
-    memory_key: str = "history"
-    """Input key the history is merged under (the turn's input wins on conflict)."""
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -55,9 +46,5 @@ class WindowMemory:
     def to_plan(self) -> MemoryPlan:
         """Return the plan form the chain's workflow interprets."""
         return MemoryPlan(
-            kind="window",
-            k=self.k,
-            input_key=self.input_key,
-            output_key=self.output_key,
-            memory_key=self.memory_key,
+            kind="window", k=self.k, input_key=self.input_key, output_key=self.output_key
         )

@@ -12,7 +12,7 @@ import temporalio.activity
 import temporalio.workflow
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from beluga_temporal.observability._redact import REDACTED, must_redact
+from beluga_temporal.observability._redact import REDACTED, must_redact, scrub
 from beluga_temporal.settings import ObservabilitySettings
 
 
@@ -51,6 +51,8 @@ class Redactor:
         for key in list(event):
             if must_redact(key, capture_prompts=self.capture_prompts):
                 event[key] = REDACTED
+            else:
+                event[key] = scrub(event[key], capture_prompts=self.capture_prompts)
         return event
 
 

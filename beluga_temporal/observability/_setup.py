@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -20,6 +21,7 @@ from beluga_temporal.observability._export import (
     otlp_metric_exporter,
 )
 from beluga_temporal.observability._logging import configure_logging
+from beluga_temporal.observability._redact import add_secret_values
 from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import (
     build_runtime,
@@ -47,8 +49,8 @@ class Observability:
     meter_provider: MeterProvider | None
     """The global meter provider, `None` when the application installed its own."""
     runtime: temporalio.runtime.Runtime | None
-    """Temporal Core runtime exporting SDK metrics (also made the default runtime);
-    pass it as `Client.connect(runtime=...)`. `None` when metrics are not exported."""
+    """Temporal Core runtime (made the default runtime) that exports SDK metrics when
+    configured and always forwards Core's log lines to Python logging."""
     log_handler: logging.StreamHandler[TextIO]
     """The root logging handler writing structured lines to stderr (`setStream` moves it)."""
 
@@ -112,7 +114,9 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
         connect clients with, and the tracing interceptor.
     """
     global _current
-    wanted = (settings or BelugaSettings.load()).observability
+    settings = settings or BelugaSettings.load()
+    _register_secrets(settings)
+    wanted = settings.observability
     with _lock:
         if _current is not None and _current.settings == wanted:
             return _current
@@ -132,6 +136,17 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
             log_handler=configure_logging(wanted),
         )
         return _current
+
+
+def _register_secrets(settings: BelugaSettings) -> None:
+    # Keys are scrubbed from every exported string, whatever field carries them.
+    temporal_key = settings.orchestration.workflow.temporal.api_key
+    llm_key = settings.llm.api_key
+    add_secret_values(
+        temporal_key.get_secret_value() if temporal_key else None,
+        llm_key.get_secret_value() if llm_key else None,
+        os.environ.get("OPENAI_API_KEY"),
+    )
 
 
 def current_observability() -> Observability | None:
@@ -172,8 +187,6 @@ def _runtime(
     pipeline: _Pipeline, settings: ObservabilitySettings
 ) -> temporalio.runtime.Runtime | None:
     key = runtime_key(settings)
-    if key is None:
-        return None
     # one runtime per destination: a second Prometheus runtime could not bind the port
     runtime = pipeline.runtimes.get(key)
     if runtime is None:

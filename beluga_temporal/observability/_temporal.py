@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import urllib.parse
 
 import opentelemetry.trace
 import temporalio.runtime
@@ -11,18 +13,20 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from beluga_temporal.observability._tracing import INSTRUMENTATION_NAME, otlp_base_url
 from beluga_temporal.settings import ObservabilitySettings
 
-RuntimeKey = tuple[str, str] | None
+RuntimeKey = tuple[str, str]
+LOGS_ONLY: RuntimeKey = ("logs", "")
+"""A runtime that exports no metrics but still forwards Core's logs to Python logging."""
 
 
 def runtime_key(settings: ObservabilitySettings) -> RuntimeKey:
-    """Identify the metrics destination of a Temporal `Runtime` (`None`: no metrics)."""
+    """Identify the metrics destination of a Temporal `Runtime` (`LOGS_ONLY`: none)."""
     if not settings.metrics_enabled:
-        return None
+        return LOGS_ONLY
     if settings.prometheus_bind:
         return ("prometheus", settings.prometheus_bind)
     endpoint = otlp_base_url(settings)
     if endpoint is None:
-        return None
+        return LOGS_ONLY
     if settings.otlp_protocol == "http":
         return ("http", f"{endpoint}/v1/metrics")  # Core wants the full HTTP path
     return ("grpc", endpoint)
@@ -36,17 +40,30 @@ def build_runtime(key: tuple[str, str], service_name: str) -> temporalio.runtime
     meter provider; a runtime is created per destination.
     """
     kind, target = key
-    metrics: temporalio.runtime.OpenTelemetryConfig | temporalio.runtime.PrometheusConfig
-    if kind == "prometheus":
+    metrics: temporalio.runtime.OpenTelemetryConfig | temporalio.runtime.PrometheusConfig | None
+    if kind == "logs":
+        metrics = None
+    elif kind == "prometheus":
         metrics = temporalio.runtime.PrometheusConfig(bind_address=target)
     else:
-        metrics = temporalio.runtime.OpenTelemetryConfig(url=target, http=kind == "http")
+        metrics = temporalio.runtime.OpenTelemetryConfig(
+            url=target, http=kind == "http", headers=_otlp_headers() or None
+        )
     telemetry = temporalio.runtime.TelemetryConfig(
         metrics=metrics,
         global_tags={"service.name": service_name},
         logging=_forward_core_logs(),
     )
     return temporalio.runtime.Runtime(telemetry=telemetry)
+
+
+def _otlp_headers() -> dict[str, str]:
+    # Core does not read the standard variables itself; the Python exporters do.
+    raw = os.environ.get("OTEL_EXPORTER_OTLP_METRICS_HEADERS") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_HEADERS", ""
+    )
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {urllib.parse.unquote(k.strip()): urllib.parse.unquote(v.strip()) for k, v in pairs}
 
 
 def _forward_core_logs() -> temporalio.runtime.LoggingConfig:

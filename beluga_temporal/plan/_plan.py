@@ -29,8 +29,10 @@ class MemoryPlan:
     """Key of the chain input saved as the human side of an exchange."""
     output_key: str = "output"
     """Key of the chain result saved as the AI side of an exchange."""
-    memory_key: str = "history"
-    """Key under which the history is merged into the chain input."""
+
+
+HISTORY_KEY = "history"
+"""Input key chain memory merges the history under, and LLM steps read it from."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 import temporalio.workflow
 
 from beluga_temporal.plan import ChainPlan, MemoryPlan
+from beluga_temporal.plan._plan import HISTORY_KEY
 from beluga_temporal.runtime._chain import ChainRun
 from beluga_temporal.runtime._progress import RunProgress
 
@@ -94,8 +95,8 @@ class SessionRun:
 
     def _with_memory(self, value: Any) -> dict[str, Any]:
         if isinstance(value, dict):
-            return {self.memory.memory_key: self.history(), **value}  # the input wins
-        return {self.memory.memory_key: self.history(), self.memory.input_key: value}
+            return {HISTORY_KEY: self.history(), **value}  # the input wins
+        return {HISTORY_KEY: self.history(), self.memory.input_key: value}
 
     def _save(self, value: Any, output: Any) -> None:
         human = value.get(self.memory.input_key, value) if isinstance(value, dict) else value

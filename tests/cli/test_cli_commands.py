@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from beluga_temporal.cli import EXIT_CONFIGURATION, EXIT_USAGE, cli
+from beluga_temporal.settings import BelugaSettings
 from tests.app.samples import OUT_OF_STOCK_ITEMS, order
 
 GRAPH = "workflows.order_processing:order_graph"
@@ -159,3 +160,15 @@ def test_run_local_failure_exits_1_with_the_failed_node(
     assert result.exit_code == 1
     assert "failed at node 'check_inventory'" in result.stderr
     assert "OutOfStock" in result.stderr
+
+
+def test_config_file_reaches_steps_run_locally(tmp_path: Path) -> None:
+    import os
+
+    config = tmp_path / "prod.yaml"
+    config.write_text("llm:\n  provider: test\n  model: from-the-config-file\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "graph", "show", GRAPH])
+    assert result.exit_code == 0
+    # Steps (LLM steps resolve their model inside the activity) load the same file.
+    assert os.environ["BELUGA_CONFIG"] == str(config.resolve())
+    assert BelugaSettings.load().llm.model == "from-the-config-file"

@@ -99,3 +99,14 @@ def test_plain_exceptions_are_classified() -> None:
     assert (other.type, other.non_retryable) == ("LLMError", False)
     already = ApplicationError("x", type="Mine", non_retryable=True)
     assert classify_error(already, provider="p", model="m") is already
+
+
+def test_retry_after_that_is_not_a_finite_delay_is_ignored_or_capped() -> None:
+    from beluga_temporal.llm._errors import MAX_RETRY_AFTER_SECONDS, parse_retry_after
+
+    assert parse_retry_after({"Retry-After": "inf"}) is None
+    assert parse_retry_after({"Retry-After": "nan"}) is None
+    assert parse_retry_after({"retry-after-ms": "nan"}) is None
+    capped = parse_retry_after({"Retry-After": "1e12"})
+    assert capped is not None
+    assert capped.total_seconds() == MAX_RETRY_AFTER_SECONDS
