@@ -272,3 +272,21 @@ async def test_graph_input_is_validated_against_state_model(
 
     with pytest.raises(ExecutionError, match="amount"):
         await run(time_skipping_runtime, task_queue, g, {"order_id": "o", "amount": -2})
+
+
+async def test_watch_ends_when_a_run_is_terminated(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
+    g = Graph("terminated-watch")
+    g.add_node("long", ex.sleeping_step("tw-long", 30)).set_entry_point("long")
+    orch = Orchestrator(dev_runtime.client, task_queue)
+    seen: list[RunProgress] = []
+    terminated = False
+    async with create_worker(dev_runtime.client, task_queue, targets=[g]):
+        run_ = await orch.start(g, {})
+        async for progress in orch.watch(run_.workflow_id, interval=0.05):
+            seen.append(progress)
+            if progress.nodes["long"].status == "running" and not terminated:
+                await dev_runtime.client.get_workflow_handle(run_.workflow_id).terminate()
+                terminated = True
+    assert seen[-1].status == "failed"  # the watch ended instead of waiting forever

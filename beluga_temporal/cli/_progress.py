@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from rich.console import Console
@@ -79,10 +80,16 @@ async def result_with_progress(
     query (or a workflow without the progress query) still reports its real error.
     """
     result = asyncio.ensure_future(orch.result(workflow_id, run_id, result_type=result_type))
-    try:
-        await follow_progress(orch, workflow_id, run_id, console=console)
-    except Exception:
+    follow = asyncio.ensure_future(follow_progress(orch, workflow_id, run_id, console=console))
+    # Whichever ends first: a run that dies without a final progress (terminated, timed
+    # out) must not keep the watch waiting.
+    await asyncio.wait({result, follow}, return_when=asyncio.FIRST_COMPLETED)
+    if result.done() and not follow.done():
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(follow, timeout=1)  # let it draw the final state
+    follow.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
         # No progress to show (a hand-written workflow has no progress query, or the run
         # failed before its first task): the result carries the real outcome.
-        return await result
+        await follow
     return await result

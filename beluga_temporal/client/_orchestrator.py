@@ -232,17 +232,33 @@ class Orchestrator:
     async def watch(
         self, workflow_id: str, run_id: str | None = None, *, interval: Duration = 0.2
     ) -> AsyncIterator[RunProgress]:
-        """Follow a run: yield its progress each time it changes, until it finishes."""
+        """Follow a run: yield its progress each time it changes, until it finishes.
+
+        A run that ends without reaching its own end (terminated, timed out) is reported
+        once more with `status == "failed"` and the watch stops.
+        """
         delay = (to_timedelta(interval, "interval") or timedelta(seconds=0.2)).total_seconds()
         last: RunProgress | None = None
         while True:
             current = await self.progress(workflow_id, run_id)
+            if not current.done and await self._closed(workflow_id, run_id):
+                current = await self.progress(workflow_id, run_id)  # its final answer
+                if not current.done:
+                    current.status = "failed"
             if current != last:
                 yield current
                 last = current
             if current.done:
                 return
             await asyncio.sleep(delay)
+
+    async def _closed(self, workflow_id: str, run_id: str | None) -> bool:
+        handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
+        try:
+            description = await handle.describe()
+        except Exception as error:
+            raise translate(error, workflow_id, run_id) from error
+        return description.status != temporalio.client.WorkflowExecutionStatus.RUNNING
 
     async def cancel(self, workflow_id: str, run_id: str | None = None) -> None:
         """Request cancellation of a run."""
