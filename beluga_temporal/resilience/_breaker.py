@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import temporalio.exceptions
+
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.resilience._errors import CircuitOpenError
 
@@ -210,8 +212,13 @@ class CircuitBreaker:
     def _outcome(self, probe: bool, error: BaseException | None) -> list[CircuitState]:
         """Apply one call's outcome (lock held); calls that began before a trip are moot."""
         core = self._core
-        if error is not None and not isinstance(error, Exception):
-            return []  # cancelled or interrupted: says nothing about the dependency
+        if error is not None and (
+            not isinstance(error, Exception)
+            or isinstance(error, temporalio.exceptions.CancelledError)
+        ):
+            # Cancelled (workflow cancel, fail-fast, shutdown; sync steps see Temporal's
+            # CancelledError) or interrupted: says nothing about the dependency.
+            return []
         failed = error is not None and isinstance(error, self.failure_types)
         if probe:
             return self._move(CircuitState.OPEN if failed else CircuitState.CLOSED)
@@ -282,12 +289,19 @@ def _join(
         core = _registry.get(name)
         if core is None:
             core = _registry[name] = _Core(settings=settings, clock=clock)
-        elif core.settings != settings:
+        elif _comparable(core.settings) != _comparable(settings):
             raise DefinitionError(
                 f"a circuit breaker named '{name}' already exists with other settings "
                 f"(max_failures, reset_timeout, failure_types = {core.settings})"
             )
     return core
+
+
+def _comparable(settings: tuple[int, float, tuple[type[BaseException], ...]]) -> object:
+    # By name, not identity: the workflow sandbox re-imports user modules, so the same
+    # exception class exists there as another object.
+    max_failures, reset, types = settings
+    return max_failures, reset, tuple(f"{t.__module__}.{t.__qualname__}" for t in types)
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -68,7 +68,9 @@ async def retry(
 
 def backoff(policy: RetryPolicy, attempt: int, jitter: float = 0.0) -> float:
     """Return the seconds to wait after failed attempt number `attempt` (1-based)."""
-    delay = _seconds(policy.initial_backoff) * policy.backoff_factor ** (attempt - 1)
+    # Exponent capped: unlimited attempts must not overflow a float after ~1,000 tries.
+    growth = policy.backoff_factor ** min(attempt - 1, 64)
+    delay = _seconds(policy.initial_backoff) * growth
     if policy.max_backoff is not None:
         delay = min(delay, _seconds(policy.max_backoff))
     # Jitter only shortens the delay, so `max_backoff` stays a true upper bound.

@@ -229,3 +229,24 @@ def test_step_option_takes_a_breaker_or_its_name() -> None:
     assert guarded.with_options(circuit_breaker="other").options.circuit_breaker == "other"
     with pytest.raises(DefinitionError, match="circuit_breaker"):
         step(circuit_breaker=42)  # type: ignore[call-overload]
+
+
+def test_temporal_cancellation_of_a_sync_step_is_not_a_failure() -> None:
+    import temporalio.exceptions
+
+    breaker, _, _ = make(max_failures=1)
+    fail(breaker, temporalio.exceptions.CancelledError("step cancelled"))
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_same_breaker_declared_again_with_a_reimported_exception_class() -> None:
+    # The workflow sandbox re-imports user modules: same class, new object.
+    def dep_down() -> type[Exception]:
+        return type(
+            "DepDown", (Exception,), {"__module__": "app.errors", "__qualname__": "DepDown"}
+        )
+
+    name = f"reimported-{uuid.uuid4().hex[:8]}"
+    first = CircuitBreaker(name, max_failures=3, failure_types=(dep_down(),))
+    second = CircuitBreaker(name, max_failures=3, failure_types=(dep_down(),))
+    assert second.state is first.state

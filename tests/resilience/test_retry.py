@@ -72,3 +72,11 @@ def test_backoff_grows_and_is_capped() -> None:
 async def test_rejects_bad_jitter() -> None:
     with pytest.raises(ValueError, match="jitter"):
         await retry(FAST, Flaky(0), 1, jitter=2)
+
+
+def test_backoff_never_overflows_with_unlimited_attempts() -> None:
+    from beluga_temporal import RetryPolicy
+    from beluga_temporal.resilience import backoff
+
+    policy = RetryPolicy(max_attempts=0, initial_backoff=1, backoff_factor=2, max_backoff=30)
+    assert backoff(policy, 5000) == 30
