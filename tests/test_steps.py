@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from temporalio import workflow
@@ -127,3 +128,15 @@ async def test_concurrent_first_invokes_share_one_runtime_and_keep_output(
         await shutdown_shared_runtime()
     print("still visible")
     assert "still visible" in capfd.readouterr().out
+
+
+async def test_a_dev_server_that_fails_to_start_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "temporal"
+    fake.write_text("#!/bin/sh\necho 'fatal: database is locked' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("BELUGA_TEMPORAL_PATH", str(fake))
+    with pytest.raises(ConfigurationError, match="fatal: database is locked"):
+        async with LocalRuntime(kind="dev"):
+            pass

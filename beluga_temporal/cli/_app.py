@@ -13,7 +13,7 @@ import click
 
 from beluga_temporal.cli._context import CliContext
 from beluga_temporal.cli._dev import dev
-from beluga_temporal.cli._errors import to_click_exception
+from beluga_temporal.cli._errors import EXIT_INTERRUPTED, to_click_exception
 from beluga_temporal.cli._graph import graph
 from beluga_temporal.cli._history import history, replay
 from beluga_temporal.cli._runs import list_runs, result, run, start, watch
@@ -32,6 +32,9 @@ class BelugaGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, click.ClickException):
             raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         except Exception as error:
             if ctx.params.get("debug"):
                 raise

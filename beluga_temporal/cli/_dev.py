@@ -65,8 +65,8 @@ async def _wait_until_serving(server: asyncio.subprocess.Process, port: int) -> 
     while not _accepts(port):
         if server.returncode is not None:
             raise CliError(
-                f"the Temporal dev server exited with code {server.returncode} "
-                f"(is port {port} in use?)",
+                f"the Temporal dev server exited with code {server.returncode} before "
+                "serving (its error is printed above)",
                 EXIT_CONFIGURATION,
             )
         if time.monotonic() > deadline:
@@ -85,8 +85,23 @@ async def _stop(server: asyncio.subprocess.Process) -> None:
             await server.wait()
 
 
+def _check_free(port: int, what: str) -> None:
+    # Before spawning: a port another server holds would still accept our readiness probe.
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise CliError(
+                f"{what} port {port} is in use (pick another with --port / --ui-port)",
+                EXIT_CONFIGURATION,
+            ) from None
+
+
 async def serve(port: int, ui_port: int, db_filename: str | None, namespace: str) -> None:
     """Run the dev server until SIGINT or SIGTERM (or until it exits by itself)."""
+    _check_free(port, "frontend")
+    _check_free(ui_port, "Web UI")
     server = await asyncio.create_subprocess_exec(
         *server_args(port, ui_port, db_filename, namespace)
     )

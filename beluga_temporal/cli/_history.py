@@ -69,26 +69,58 @@ _CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
 _SCHEDULED = re.compile(r"scheduled event '([^']+)'")
 
 
-def _scheduled_event(history: temporalio.client.WorkflowHistory, activity_type: str) -> str:
-    # The first event scheduling that activity type is where the recorded run and the
-    # current code part ways (core names the type, not the event id).
+def _scheduled_event(
+    history: temporalio.client.WorkflowHistory, activity_type: str, after: int = 0
+) -> str:
+    # Core names the activity type, not the event: take the first event scheduling that
+    # type at or after the first workflow task that fails to replay.
     for event in history.events:
         attributes = event.activity_task_scheduled_event_attributes
-        if event.HasField("activity_task_scheduled_event_attributes") and (
-            attributes.activity_type.name == activity_type
+        if (
+            event.event_id >= after
+            and event.HasField("activity_task_scheduled_event_attributes")
+            and attributes.activity_type.name == activity_type
         ):
             return f" (history event {event.event_id}: ActivityTaskScheduled '{activity_type}')"
     return ""
 
 
-def describe_failure(error: Exception, history: temporalio.client.WorkflowHistory) -> str:
+async def first_failing_task(
+    replayer: temporalio.worker.Replayer, history: temporalio.client.WorkflowHistory
+) -> int:
+    """Return the id of the first event after the last workflow task that still replays."""
+    events = list(history.events)
+    after = 0
+    for index, event in enumerate(events):
+        if not event.HasField("workflow_task_completed_event_attributes"):
+            continue
+        # A prefix ending with the next task's commands checks this task's commands.
+        end = next(
+            (
+                i
+                for i in range(index + 1, len(events))
+                if events[i].HasField("workflow_task_completed_event_attributes")
+            ),
+            len(events) - 1,
+        )
+        prefix = temporalio.client.WorkflowHistory(history.workflow_id, events[: end + 1])
+        result = await replayer.replay_workflow(prefix, raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            return event.event_id
+        after = event.event_id
+    return after
+
+
+def describe_failure(
+    error: Exception, history: temporalio.client.WorkflowHistory, after: int = 0
+) -> str:
     """One line naming the divergence and the history event where it happens."""
     text = " ".join(str(error).split())
     found = _CORE_MESSAGE.search(text)
     message = found.group(1) if found else text or type(error).__name__
     scheduled = _SCHEDULED.search(message)
     if scheduled is not None:
-        message += _scheduled_event(history, scheduled.group(1))
+        message += _scheduled_event(history, scheduled.group(1), after)
     kind = "non-determinism" if "Nondeterminism" in text else type(error).__name__
     return f"{kind}: {message}"
 
@@ -109,10 +141,18 @@ async def replay_files(
     """Replay each file; map it to `None` (OK) or the failure description."""
     outcomes: dict[Path, str | None] = {}
     for path in paths:
-        history = load_history(path)
+        try:
+            history = load_history(path)
+        except UsageError as error:  # one bad file must not hide the others' results
+            outcomes[path] = error.message
+            continue
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         failure = result.replay_failure
-        outcomes[path] = None if failure is None else describe_failure(failure, history)
+        if failure is None:
+            outcomes[path] = None
+            continue
+        after = await first_failing_task(replayer, history)
+        outcomes[path] = describe_failure(failure, history, after)
     return outcomes
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
+
+from beluga_temporal.cli._errors import EXIT_INTERRUPTED
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -19,6 +22,9 @@ def stop_on_signals() -> Iterator[asyncio.Event]:
 
     def on_signal(sig: signal.Signals) -> None:
         received.append(sig)
+        if len(received) > 1:
+            # A second Ctrl+C while draining: the user wants out now.
+            os._exit(EXIT_INTERRUPTED)
         stop.set()
 
     for sig in STOP_SIGNALS:

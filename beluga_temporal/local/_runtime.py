@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import temporalio.client
 import temporalio.worker
@@ -44,52 +45,70 @@ async def start_environment(
             plugins=plugins, test_server_existing_path=test_server_path(), port=port
         )
     if kind == "dev":
-        with _child_output_silenced():
-            return await WorkflowEnvironment.start_local(
-                plugins=plugins,
-                namespace=namespace,
-                dev_server_existing_path=dev_server_path(),
-                dev_server_extra_args=list(LATENCY_TUNING),
-                dev_server_database_filename=db_filename,
-                ui=ui,
-                port=port,
-                ui_port=ui_port,
-            )
+        path = dev_server_path()
+        with _child_output_captured() as capture:
+            try:
+                return await WorkflowEnvironment.start_local(
+                    plugins=plugins,
+                    namespace=namespace,
+                    dev_server_existing_path=path,
+                    dev_server_extra_args=list(LATENCY_TUNING),
+                    dev_server_database_filename=db_filename,
+                    ui=ui,
+                    port=port,
+                    ui_port=ui_port,
+                )
+            except Exception as error:
+                said = _tail(capture) or "(nothing)"
+                raise ConfigurationError(
+                    f"the Temporal dev server ({path}) did not start: {error}; it said: {said}"
+                ) from error
     raise ConfigurationError(f"unknown local runtime kind {kind!r}: use 'dev' or 'time-skipping'")
 
 
-_silenced: list[int] = []  # saved fds 1 and 2 while any server start is in progress
+_saved_fds: list[int] = []  # fds 1 and 2 while any server start is in progress
+_capture: list[IO[bytes]] = []  # where the servers' own output goes meanwhile
 _silencers = 0
 
 
 @contextlib.contextmanager
-def _child_output_silenced() -> Iterator[None]:
-    """Point fds 1 and 2 at /dev/null while server processes are spawned.
+def _child_output_captured() -> Iterator[IO[bytes]]:
+    """Point fds 1 and 2 at an anonymous file while server processes are spawned.
 
     The dev server inherits them and prints a banner and start-up warnings into the
-    user's output; the embedded runtime is an implementation detail of `invoke()`.
-    Overlapping starts share one redirection, restored when the last one ends.
+    user's output; the embedded runtime is an implementation detail of `invoke()`. The
+    file keeps what the server said, for the error when it fails to start. Overlapping
+    starts share one redirection, restored when the last one ends.
     """
     global _silencers
     if _silencers == 0:
         sys.stdout.flush()
         sys.stderr.flush()
-        _silenced[:] = [os.dup(1), os.dup(2)]
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        os.close(devnull)
+        _saved_fds[:] = [os.dup(1), os.dup(2)]
+        _capture[:] = [tempfile.TemporaryFile()]  # noqa: SIM115 - closed by the last exit
+        os.dup2(_capture[0].fileno(), 1)
+        os.dup2(_capture[0].fileno(), 2)
     _silencers += 1
+    capture = _capture[0]
     try:
-        yield
+        yield capture
     finally:
         _silencers -= 1
         if _silencers == 0:
-            os.dup2(_silenced[0], 1)
-            os.dup2(_silenced[1], 2)
-            for fd in _silenced:
+            os.dup2(_saved_fds[0], 1)
+            os.dup2(_saved_fds[1], 2)
+            for fd in _saved_fds:
                 os.close(fd)
-            _silenced.clear()
+            _saved_fds.clear()
+            _capture.clear()
+            capture.close()
+
+
+def _tail(capture: IO[bytes], size: int = 2000) -> str:
+    capture.flush()
+    capture.seek(0, os.SEEK_END)
+    capture.seek(max(0, capture.tell() - size))
+    return capture.read().decode(errors="replace").strip()
 
 
 class LocalRuntime:

@@ -21,10 +21,3 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """`beluga dev` + `beluga worker workflows.order_processing`, once per session."""
     with running_cluster(tmp_path_factory.mktemp("cluster")) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def _config_env_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    # `beluga --config F` exports BELUGA_CONFIG for the rest of its process; in-process
-    # CliRunner invocations must not leak it into later tests.
-    monkeypatch.delenv("BELUGA_CONFIG", raising=False)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from beluga_temporal.cli import EXIT_CONFIGURATION, EXIT_USAGE, cli
+from beluga_temporal.local import LocalRuntime
 from beluga_temporal.settings import BelugaSettings
 from tests.app.samples import OUT_OF_STOCK_ITEMS, order
 
@@ -172,3 +173,39 @@ def test_config_file_reaches_steps_run_locally(tmp_path: Path) -> None:
     # Steps (LLM steps resolve their model inside the activity) load the same file.
     assert os.environ["BELUGA_CONFIG"] == str(config.resolve())
     assert BelugaSettings.load().llm.model == "from-the-config-file"
+
+
+@pytest.fixture
+async def aba_history(
+    time_skipping_runtime: LocalRuntime, task_queue: str, tmp_path: Path
+) -> tuple[Path, list[int]]:
+    """A recorded run of `chain_aba` and the ids of its ActivityTaskScheduled events."""
+    from beluga_temporal import Orchestrator, create_worker
+    from tests.cli.replay_chains import chain_aba
+
+    client = time_skipping_runtime.client
+    async with create_worker(client, task_queue, targets=[chain_aba]):
+        run = await Orchestrator(client, task_queue).start(chain_aba, {})
+        await client.get_workflow_handle(run.workflow_id).result()
+    history = await client.get_workflow_handle(run.workflow_id).fetch_history()
+    path = tmp_path / "aba.json"
+    path.write_text(history.to_json())
+    scheduled = [
+        e.event_id for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    return path, scheduled
+
+
+def test_replay_names_the_event_where_a_chain_diverges_and_reports_bad_files(
+    aba_history: tuple[Path, list[int]], tmp_path: Path
+) -> None:
+    good, scheduled = aba_history
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    target = "tests.cli.replay_chains:chain_abc"
+    result = CliRunner().invoke(cli, ["replay", str(broken), str(good), "--target", target])
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith(f"FAIL  {broken}")
+    # The third step is where the versions differ, not the first 'step_a'.
+    assert f"(history event {scheduled[2]}: ActivityTaskScheduled 'step_a')" in lines[1]
