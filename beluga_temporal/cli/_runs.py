@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import click
+import temporalio.service
 from rich.console import Console
 from rich.table import Table
 
@@ -192,6 +193,11 @@ def list_runs(cli: CliContext, query: str | None, limit: int) -> None:
 
     async def go() -> list[Any]:
         orch = await cli.orchestrator()
-        return [row async for row in orch.client.list_workflows(query, limit=limit)]
+        try:
+            return [row async for row in orch.client.list_workflows(query, limit=limit)]
+        except temporalio.service.RPCError as error:
+            if error.status == temporalio.service.RPCStatusCode.INVALID_ARGUMENT:
+                raise UsageError(f"invalid --query: {error.message}") from None
+            raise
 
     Console().print(_list_table(asyncio.run(go())))

@@ -73,6 +73,9 @@ def import_module(name: str) -> ModuleType:
                 f"cannot import module '{name}': no module named '{error.name}'"
             ) from None
         raise UsageError(f"cannot import module '{name}': {error}") from error
+    except SyntaxError as error:
+        where = f"{error.filename}:{error.lineno}" if error.filename else name
+        raise UsageError(f"cannot import module '{name}': {where}: {error.msg}") from None
 
 
 def load_attribute(spec: str) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from beluga_temporal.cli._context import CliContext, pass_cli
+from beluga_temporal.cli._errors import UsageError
 from beluga_temporal.cli._signals import stop_on_signals
 from beluga_temporal.cli._targets import Discovered, discover
 from beluga_temporal.client import Orchestrator, workflow_type_of
@@ -80,7 +81,7 @@ async def run_worker(
 def _discover_or_fail(specs: tuple[str, ...]) -> Discovered:
     found = discover(specs)
     if not found.targets and not found.activities:
-        raise DefinitionError(
+        raise UsageError(
             f"nothing to host in {', '.join(specs)}: no Chain, Graph, @workflow.defn class "
             "or @step found"
         )

@@ -45,6 +45,8 @@ def translate(
 def _from_rpc(error: temporalio.service.RPCError, ids: dict[str, Any]) -> BelugaError:
     status = temporalio.service.RPCStatusCode
     if error.status == status.NOT_FOUND:
+        if "namespace" in error.message.lower():
+            return ConfigurationError(f"Temporal namespace not found: {error.message}")
         return ExecutionError(f"no workflow run '{ids['workflow_id']}': {error.message}", **ids)
     if error.status == status.DEADLINE_EXCEEDED:
         return ExecutionError(

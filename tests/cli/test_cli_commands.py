@@ -209,3 +209,21 @@ def test_replay_names_the_event_where_a_chain_diverges_and_reports_bad_files(
     assert lines[0].startswith(f"FAIL  {broken}")
     # The third step is where the versions differ, not the first 'step_a'.
     assert f"(history event {scheduled[2]}: ActivityTaskScheduled 'step_a')" in lines[1]
+
+
+def test_worker_with_nothing_to_host_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["worker", "json"])
+    assert result.exit_code == EXIT_USAGE
+    assert "nothing to host in json" in result.stderr
+
+
+def test_syntax_error_in_a_target_module_names_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken_mod.py").write_text("def oops(:\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = CliRunner().invoke(cli, ["graph", "show", "broken_mod:graph"])
+    assert result.exit_code == EXIT_USAGE
+    assert "cannot import module 'broken_mod'" in result.stderr
+    assert "broken_mod.py:1" in result.stderr
