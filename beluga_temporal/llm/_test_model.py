@@ -47,8 +47,17 @@ MAX_RECORDED = 256
 
 
 class _Recorder:
-    _calls: collections.deque[list[Message]]
-    _count: int
+    """What both test models share: a model name and a bounded record of calls."""
+
+    def __init__(self, model: str) -> None:
+        self._model = model
+        self._calls: collections.deque[list[Message]] = collections.deque(maxlen=MAX_RECORDED)
+        self._count = 0
+
+    @property
+    def model_name(self) -> str:
+        """The model name given at construction."""
+        return self._model
 
     @property
     def calls(self) -> list[list[Message]]:
@@ -80,22 +89,14 @@ class TestModel(_Recorder):
     def __init__(
         self, *, text: str = DEFAULT_TEST_TEXT, output: Any = None, model: str = "test"
     ) -> None:
+        super().__init__(model)
         self._text = text
         self._output = output
-        self._model = model
-        self._calls: collections.deque[list[Message]] = collections.deque(maxlen=MAX_RECORDED)
-        self._count = 0
-        """The messages of every call, oldest first (for assertions)."""
 
     @property
     def provider(self) -> str:
         """Always `"test"`."""
         return "test"
-
-    @property
-    def model_name(self) -> str:
-        """The model name given at construction."""
-        return self._model
 
     async def generate(
         self,
@@ -142,21 +143,13 @@ class FunctionModel(_Recorder):
     """
 
     def __init__(self, fn: ModelFunction, *, model: str = "function") -> None:
+        super().__init__(model)
         self._fn = fn
-        self._model = model
-        self._calls: collections.deque[list[Message]] = collections.deque(maxlen=MAX_RECORDED)
-        self._count = 0
-        """The messages of every call, oldest first (for assertions)."""
 
     @property
     def provider(self) -> str:
         """Always `"function"`."""
         return "function"
-
-    @property
-    def model_name(self) -> str:
-        """The model name given at construction."""
-        return self._model
 
     async def generate(
         self,

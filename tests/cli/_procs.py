@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,22 +19,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests._net import free_port, port_open
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 BELUGA = str(BIN / "beluga")
 TEMPORAL = str(BIN / "temporal")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,21 +17,10 @@ from pathlib import Path
 
 from beluga_temporal.local import LATENCY_TUNING
 from beluga_temporal.local._binaries import dev_server_path
+from tests._net import free_port, port_open
 
 APP = Path(__file__).with_name("crash_app.py")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 async def wait_until(
