@@ -15,8 +15,6 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from beluga_temporal.local import LATENCY_TUNING
-from beluga_temporal.local._binaries import dev_server_path
 from tests._net import free_port, port_open
 
 APP = Path(__file__).with_name("crash_app.py")
@@ -47,9 +45,15 @@ class Process:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # Own process group: kill() takes children along (`beluga dev` runs the server).
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                self.args, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=REPO
+                self.args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=REPO,
+                start_new_session=True,
             )
 
     @property
@@ -60,19 +64,18 @@ class Process:
     def kill(self) -> None:
         """SIGKILL the process (no graceful shutdown) and reap it."""
         if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         self.proc = None
 
 
 class DevServer(Process):
-    """`temporal server start-dev` on loopback, optionally persisted to a SQLite file."""
+    """`beluga dev` (the wheel's Temporal dev server), optionally on a SQLite file."""
 
     def __init__(self, workdir: Path, db_filename: Path | None = None) -> None:
         self.port = free_port()
-        args = [dev_server_path(), "server", "start-dev", "--headless", "--ip", "127.0.0.1"]
-        args += ["--port", str(self.port), "--http-port", str(free_port())]
-        args += ["--metrics-port", str(free_port()), "--log-level", "error", *LATENCY_TUNING]
+        beluga = str(Path(sys.executable).with_name("beluga"))
+        args = [beluga, "dev", "--port", str(self.port), "--ui-port", str(free_port())]
         if db_filename is not None:
             args += ["--db-filename", str(db_filename)]
         super().__init__(args, workdir / "server.log")
