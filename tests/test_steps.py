@@ -140,3 +140,17 @@ async def test_a_dev_server_that_fails_to_start_says_why(
     with pytest.raises(ConfigurationError, match="fatal: database is locked"):
         async with LocalRuntime(kind="dev"):
             pass
+
+
+@step
+async def tick() -> int:
+    return 42
+
+
+async def test_a_step_without_input_runs_directly_and_as_activity(
+    time_skipping_runtime: LocalRuntime,
+) -> None:
+    from beluga_temporal import Chain
+
+    assert await tick() == 42
+    assert await time_skipping_runtime.execute(Chain("tick-chain", steps=[tick]), None) == 42

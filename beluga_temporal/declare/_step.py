@@ -40,8 +40,15 @@ class Step(Generic[InputT, OutputT]):
         self.fn = fn
         self.options = options
         self.input_type, self.output_type = _signature_types(fn, options.name)
-        self._adapter = None if self.input_type is Any else pydantic.TypeAdapter(self.input_type)
         self.is_async = inspect.iscoroutinefunction(fn)
+        self._body = _activity.StepBody(
+            name=options.name,
+            fn=fn,
+            adapter=None if self.input_type is Any else pydantic.TypeAdapter(self.input_type),
+            non_retryable=options.non_retryable,
+            circuit_breaker=options.circuit_breaker,
+            takes_input=_takes_input(fn),
+        )
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
         self.__doc__ = fn.__doc__
@@ -86,41 +93,28 @@ class Step(Generic[InputT, OutputT]):
 class AsyncStep(Step[InputT, OutputT]):
     """A step declared on an `async def` function."""
 
-    async def __call__(self, arg: InputT) -> OutputT:
+    async def __call__(self, arg: InputT = None) -> OutputT:  # type: ignore[assignment]
         """Run the plain function (or, inside its own activity, the activity body)."""
         if _activity.in_step_activity(self.name):
-            return typing.cast(
-                OutputT,
-                await _activity.run_async_step(
-                    self.name,
-                    self.fn,
-                    self._adapter,
-                    self.options.non_retryable,
-                    (arg,),
-                    circuit_breaker=self.options.circuit_breaker,
-                ),
-            )
-        return typing.cast(OutputT, await self.fn(arg))
+            return typing.cast(OutputT, await self._body.run_async(arg))
+        return typing.cast(OutputT, await self._body.call(arg))
 
 
 class SyncStep(Step[InputT, OutputT]):
     """A step declared on a plain `def` function; it runs in the worker's thread pool."""
 
-    def __call__(self, arg: InputT) -> OutputT:
+    def __call__(self, arg: InputT = None) -> OutputT:  # type: ignore[assignment]
         """Run the plain function (or, inside its own activity, the activity body)."""
         if _activity.in_step_activity(self.name):
-            return typing.cast(
-                OutputT,
-                _activity.run_sync_step(
-                    self.name,
-                    self.fn,
-                    self._adapter,
-                    self.options.non_retryable,
-                    (arg,),
-                    circuit_breaker=self.options.circuit_breaker,
-                ),
-            )
-        return typing.cast(OutputT, self.fn(arg))
+            return typing.cast(OutputT, self._body.run_sync(arg))
+        return typing.cast(OutputT, self._body.call(arg))
+
+
+def _takes_input(fn: Callable[..., Any]) -> bool:
+    return any(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        for p in inspect.signature(fn).parameters.values()
+    )
 
 
 def _signature_types(fn: Callable[..., Any], name: str) -> tuple[Any, Any]:

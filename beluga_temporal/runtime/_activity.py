@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
@@ -193,37 +194,48 @@ def check_workflow_payload(what: str, value: Any) -> None:
         raise classify(error, ()) from None
 
 
-async def run_async_step(
-    name: str,
-    fn: Callable[..., Any],
-    adapter: pydantic.TypeAdapter[Any] | None,
-    non_retryable: Sequence[str],
-    args: tuple[Any, ...],
-    *,
-    circuit_breaker: str | None = None,
-) -> Any:
-    """Run an async step function as the body of its activity."""
-    totals = _fresh_usage()
-    with _attempt(name, non_retryable):
-        call_args = (validate_input(name, adapter, args[0]),) if args else ()
-        with _guarded(circuit_breaker):
-            output = await fn(*call_args)
-        return _checked(name, _wrap(output, totals))
+@dataclasses.dataclass(frozen=True)
+class StepBody:
+    """What a step does as the body of its activity, around the user's function."""
+
+    name: str
+    fn: Callable[..., Any]
+    adapter: pydantic.TypeAdapter[Any] | None
+    non_retryable: Sequence[str]
+    circuit_breaker: str | None = None
+    takes_input: bool = True
+
+    def call(self, arg: Any) -> Any:
+        """Call the function itself (no validation): a plain call of the step."""
+        return self.fn(arg) if self.takes_input else self.fn()
+
+    @contextlib.contextmanager
+    def _one_attempt(self, arg: Any) -> Iterator[_Call]:
+        # One attempt: validate the input, guard the call with the breaker, classify
+        # errors, then wrap and size-check the result.
+        call = _Call(totals=_fresh_usage())
+        with _attempt(self.name, self.non_retryable):
+            call.arg = validate_input(self.name, self.adapter, arg)
+            with _guarded(self.circuit_breaker):
+                yield call
+            call.result = _checked(self.name, _wrap(call.output, call.totals))
+
+    async def run_async(self, arg: Any) -> Any:
+        """Run an async step function as the body of its activity."""
+        with self._one_attempt(arg) as call:
+            call.output = await self.call(call.arg)
+        return call.result
+
+    def run_sync(self, arg: Any) -> Any:
+        """Run a sync step function (in the worker's thread pool) as its activity body."""
+        with self._one_attempt(arg) as call:
+            call.output = self.call(call.arg)
+        return call.result
 
 
-def run_sync_step(
-    name: str,
-    fn: Callable[..., Any],
-    adapter: pydantic.TypeAdapter[Any] | None,
-    non_retryable: Sequence[str],
-    args: tuple[Any, ...],
-    *,
-    circuit_breaker: str | None = None,
-) -> Any:
-    """Run a sync step function (in the worker's thread pool) as its activity body."""
-    totals = _fresh_usage()
-    with _attempt(name, non_retryable):
-        call_args = (validate_input(name, adapter, args[0]),) if args else ()
-        with _guarded(circuit_breaker):
-            output = fn(*call_args)
-        return _checked(name, _wrap(output, totals))
+@dataclasses.dataclass
+class _Call:
+    totals: dict[str, int]
+    arg: Any = None
+    output: Any = None
+    result: Any = None
