@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -24,6 +25,8 @@ from beluga_temporal.settings import BelugaSettings
 from beluga_temporal.worker._plugin import BelugaPlugin
 
 DEFAULT_TASK_QUEUE = "beluga-workflows"
+STARTING_SERVER_WAIT = 15.0
+"""Seconds `connect` waits for a server that is up but reports it is still starting."""
 StartTarget = Target | type | str
 """A `Chain`, a `Graph`, a `@workflow.defn` class, or a workflow type name."""
 
@@ -127,15 +130,22 @@ class Orchestrator:
             ConfigurationError: The server cannot be reached.
         """
         plugins = [*connect_options.pop("plugins", ()), BelugaPlugin()]
-        try:
-            client = await temporalio.client.Client.connect(
-                address, namespace=namespace, plugins=plugins, **connect_options
-            )
-        except Exception as error:
-            raise ConfigurationError(
-                f"cannot connect to Temporal at {address} (namespace {namespace!r}): {error}"
-            ) from error
-        return cls(client, task_queue, workflow_timeout=workflow_timeout)
+        deadline = time.monotonic() + STARTING_SERVER_WAIT
+        while True:
+            try:
+                client = await temporalio.client.Client.connect(
+                    address, namespace=namespace, plugins=plugins, **connect_options
+                )
+                return cls(client, task_queue, workflow_timeout=workflow_timeout)
+            except Exception as error:
+                # A server that answers but is still starting gets a few seconds; an
+                # unreachable one fails at once.
+                if "not healthy yet" in str(error) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+                    continue
+                raise ConfigurationError(
+                    f"cannot connect to Temporal at {address} (namespace {namespace!r}): {error}"
+                ) from error
 
     async def start(
         self,
