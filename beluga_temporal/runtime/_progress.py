@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal
 
 import pydantic
@@ -24,6 +25,22 @@ class NodeProgress(pydantic.BaseModel):
     """Whether the node's output came from its fallback step."""
     attempts: int = 0
     """Attempts the step took to succeed (0 until it has; the highest for map nodes)."""
+    started_at: datetime | None = None
+    """Workflow time the node started running."""
+    finished_at: datetime | None = None
+    """Workflow time the node reached its final status."""
+    choice: str | None = None
+    """For routing nodes: the node their route function chose."""
+    waiting: str | None = None
+    """Why a running node makes no progress, e.g. no worker polls its task queue
+    (filled in by clients from the server's view, never by the workflow)."""
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the node ran, once it has finished."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
 
 
 class Usage(pydantic.BaseModel):
