@@ -7,6 +7,8 @@ Every exception the framework raises derives from one root::
     ├── ConfigurationError       settings, binaries, providers or connections are wrong
     ├── CircuitOpenError         a circuit breaker refused a call (retryable, `.retry_after`)
     ├── PayloadTooLargeError     a value is over Temporal's payload limit (`.size`, `.limit`)
+    ├── InvalidInputError        a run's input does not fit the declared state model
+    ├── UnknownPlanError         a run started on a plan version this process does not know
     └── ExecutionError           a run failed; carries workflow id / run id
         ├── StepFailedError      a step failed after its retries (`.step`, `.error_type`)
         ├── GraphExecutionError  a graph node failed (`.node`, `.completed`, `.skipped`)
@@ -30,10 +32,12 @@ __all__ = [
     "DefinitionError",
     "ExecutionError",
     "GraphExecutionError",
+    "InvalidInputError",
     "PayloadTooLargeError",
     "RunCancelledError",
     "RunTimeoutError",
     "StepFailedError",
+    "UnknownPlanError",
     "WorkflowAlreadyStartedError",
 ]
 
@@ -114,6 +118,7 @@ class GraphExecutionError(ExecutionError):
         completed: Nodes that completed, in completion order.
         skipped: Nodes that were skipped (including those the failure left unstarted).
         cancelled: Nodes that were running and were cancelled (`fail_fast`).
+        unfinished: Finish points that did not succeed (`on_error="continue"`).
     """
 
     def __init__(
@@ -126,6 +131,7 @@ class GraphExecutionError(ExecutionError):
         completed: list[str],
         skipped: list[str],
         cancelled: list[str] | None = None,
+        unfinished: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, node=node, **kwargs)
@@ -134,6 +140,7 @@ class GraphExecutionError(ExecutionError):
         self.completed = completed
         self.skipped = skipped
         self.cancelled = cancelled or []
+        self.unfinished = unfinished or []
 
 
 class RunTimeoutError(ExecutionError):
@@ -197,6 +204,33 @@ class PayloadTooLargeError(BelugaError):
         self.what = what
         self.size = size
         self.limit = limit
+
+
+class InvalidInputError(BelugaError):
+    """A run's input does not fit the state model its graph declares.
+
+    Raised by starters before anything starts; a run started by another client with
+    such an input fails with the same message.
+    """
+
+
+class UnknownPlanError(BelugaError):
+    """A run started on a version of a chain or graph that this process does not know.
+
+    Inside a worker it fails the workflow task (the run waits, unharmed, for a worker
+    that knows its plan); `beluga replay` reports it per history.
+
+    Attributes:
+        workflow_id: The run's workflow id.
+        started: Fingerprint of the plan the run started on.
+        known: Fingerprints this process knows, newest first.
+    """
+
+    def __init__(self, message: str, *, workflow_id: str, started: str, known: list[str]) -> None:
+        super().__init__(message)
+        self.workflow_id = workflow_id
+        self.started = started
+        self.known = known
 
 
 def _mib(size: int) -> str:

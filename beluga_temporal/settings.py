@@ -206,12 +206,27 @@ class WorkflowSettings(_Section):
     (applied by `beluga worker` and the order worker through `create_worker`)."""
 
 
+class HistorySettings(_Section):
+    """When a long chain, graph or session continues as new (see DESIGN section 3.8).
+
+    Temporal ends a run at 51,200 events or 50 MB of history; runs continue as new at a
+    quiet point when Temporal suggests it or past these bounds, whichever comes first.
+    The values a run starts with travel with it.
+    """
+
+    max_events: int = Field(default=20_000, ge=50, le=50_000)
+    """Continue as new once a run's history has this many events."""
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=64 * 1024, le=48 * 1024 * 1024)
+    """Continue as new once a run's history is this large, in bytes."""
+
+
 class OrchestrationSettings(_Section):
     """The seed's `orchestration` section."""
 
     chain: ChainSettings = ChainSettings()
     graph: GraphSettings = GraphSettings()
     workflow: WorkflowSettings = WorkflowSettings()
+    history: HistorySettings = HistorySettings()
 
 
 def _default_llm_provider() -> str:

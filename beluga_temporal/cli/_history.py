@@ -18,8 +18,8 @@ import temporalio.worker
 from beluga_temporal.cli._context import CliContext, pass_cli
 from beluga_temporal.cli._errors import EXIT_FAILURE, UsageError
 from beluga_temporal.cli._targets import discover
-from beluga_temporal.worker import BelugaPlugin
-from beluga_temporal.worker._worker import workflows_of
+from beluga_temporal.plugin import BelugaPlugin
+from beluga_temporal.worker import workflows_of
 
 
 @click.group("history")

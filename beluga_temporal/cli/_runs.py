@@ -16,9 +16,9 @@ from beluga_temporal.cli._io import echo_json, parse_input
 from beluga_temporal.cli._progress import follow_progress, result_with_progress
 from beluga_temporal.cli._targets import discover_module, import_module, load_target
 from beluga_temporal.client import Orchestrator, StartTarget
-from beluga_temporal.declare import Chain, Target
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.observability import setup_observability
+from beluga_temporal.runtime import WorkflowTarget
 
 _input_option = click.option(
     "--input",
@@ -40,7 +40,7 @@ def resolve_start_target(spec: str) -> StartTarget:
 
 
 def _result_type(target: StartTarget) -> Any:
-    return target.output_type if isinstance(target, Chain) else None
+    return target.output_type if isinstance(target, WorkflowTarget) else None
 
 
 async def _run_remote(
@@ -55,9 +55,9 @@ async def _run_remote(
     return await orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
 
 
-def _module_steps(target: Target | type) -> list[Any]:
+def _module_steps(target: WorkflowTarget | type) -> list[Any]:
     # A hand-written workflow calls steps its module imports; register them all.
-    if isinstance(target, Target):
+    if isinstance(target, WorkflowTarget):
         return []
     return discover_module(import_module(target.__module__)).activities
 

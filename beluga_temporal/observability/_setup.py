@@ -22,7 +22,6 @@ from beluga_temporal.observability._export import (
 )
 from beluga_temporal.observability._logging import configure_logging
 from beluga_temporal.observability._redact import add_secret_values
-from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import (
     build_runtime,
     runtime_key,
@@ -34,7 +33,6 @@ from beluga_temporal.observability._tracing import (
     install_tracer_provider,
     otlp_span_exporter,
 )
-from beluga_temporal.runtime._activity import add_step_hook
 from beluga_temporal.settings import BelugaSettings, ObservabilitySettings
 
 
@@ -127,7 +125,6 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
             otlp_span_exporter(wanted), capture_prompts=wanted.capture_prompts
         )
         pipeline.metric_exporter.retarget(otlp_metric_exporter(wanted))
-        add_step_hook(record_attempt)
         _current = Observability(
             settings=wanted,
             tracer_provider=pipeline.tracer_provider,

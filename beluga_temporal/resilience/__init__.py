@@ -20,6 +20,7 @@ from beluga_temporal.resilience._breaker import (
     CircuitBreaker,
     CircuitState,
     StateListener,
+    breaker_name,
     get_circuit_breaker,
 )
 from beluga_temporal.resilience._context import (
@@ -28,16 +29,29 @@ from beluga_temporal.resilience._context import (
     last_heartbeat_details,
     step_context,
 )
-from beluga_temporal.resilience._errors import CircuitOpenError, PayloadTooLargeError
+from beluga_temporal.resilience._errors import (
+    CIRCUIT_OPEN,
+    PAYLOAD_TOO_LARGE,
+    CircuitOpenError,
+    PayloadTooLargeError,
+)
 from beluga_temporal.resilience._payload import (
     DEFAULT_PAYLOAD_SIZE_LIMIT,
+    check_encoded,
+    check_payload,
+    check_start_input,
+    check_step_input,
+    check_workflow_payload,
     payload_size_limit,
     set_payload_size_limit,
+    too_large,
 )
 from beluga_temporal.resilience._retry import RetryListener, backoff, retry
 
 __all__ = [
+    "CIRCUIT_OPEN",
     "DEFAULT_PAYLOAD_SIZE_LIMIT",
+    "PAYLOAD_TOO_LARGE",
     "CircuitBreaker",
     "CircuitOpenError",
     "CircuitState",
@@ -46,6 +60,12 @@ __all__ = [
     "StateListener",
     "StepContext",
     "backoff",
+    "breaker_name",
+    "check_encoded",
+    "check_payload",
+    "check_start_input",
+    "check_step_input",
+    "check_workflow_payload",
     "get_circuit_breaker",
     "heartbeat",
     "last_heartbeat_details",
@@ -53,4 +73,5 @@ __all__ = [
     "retry",
     "set_payload_size_limit",
     "step_context",
+    "too_large",
 ]

@@ -7,7 +7,16 @@ import beluga_temporal.resilience as resilience
 
 def test_public_names() -> None:
     assert set(resilience.__all__) == {
+        "CIRCUIT_OPEN",
         "DEFAULT_PAYLOAD_SIZE_LIMIT",
+        "PAYLOAD_TOO_LARGE",
+        "breaker_name",
+        "check_encoded",
+        "check_payload",
+        "check_start_input",
+        "check_step_input",
+        "check_workflow_payload",
+        "too_large",
         "CircuitBreaker",
         "CircuitOpenError",
         "CircuitState",

@@ -13,7 +13,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from beluga_temporal.worker._envelope import EnvelopeInterceptor
+from beluga_temporal.observability import current_observability
 
 PLUGIN_NAME = "beluga-temporal"
 
@@ -69,13 +69,11 @@ class BelugaPlugin(temporalio.plugin.SimplePlugin):
             PLUGIN_NAME,
             data_converter=_converter,
             workflow_runner=sandboxed_runner,
-            interceptors=[*interceptors, EnvelopeInterceptor()],
+            interceptors=list(interceptors),
         )
 
 
 def _default_interceptors() -> list[temporalio.client.Interceptor | temporalio.worker.Interceptor]:
-    from beluga_temporal.observability import current_observability
-
     observability = current_observability()
     if observability is None:
         return []
