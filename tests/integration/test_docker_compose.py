@@ -52,8 +52,7 @@ def test_compose_has_the_documented_stack() -> None:
 def test_ports_are_published_on_loopback_only() -> None:
     # No service has authentication: a port on 0.0.0.0 would open it to the network.
     published = {
-        name: [str(port) for port in service.get("ports", [])]
-        for name, service in SERVICES.items()
+        name: [str(port) for port in service.get("ports", [])] for name, service in SERVICES.items()
     }
     assert {name for name, ports in published.items() if ports} == {
         "temporal",
