@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Annotated, Any, Literal, cast
 
 import pydantic
 
-from beluga_temporal.declare._step import AsyncStep
+from beluga_temporal.declare import AsyncStep, RetryPolicy
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.llm._prompt import PromptSource
 from beluga_temporal.llm._steps import (
@@ -17,7 +18,6 @@ from beluga_temporal.llm._steps import (
     _ModelCall,
 )
 from beluga_temporal.llm._structured import DEFAULT_MAX_REPAIRS, parse_output
-from beluga_temporal.plan._options import Duration, RetryPolicy
 
 __all__ = ["llm_decision"]
 
@@ -34,9 +34,9 @@ def llm_decision(
     provider: str | None = None,
     model: str | None = None,
     temperature: float | None = None,
-    timeout: Duration = DEFAULT_LLM_TIMEOUT,
+    timeout: float | timedelta = DEFAULT_LLM_TIMEOUT,
     retry: RetryPolicy | None = None,
-    heartbeat_timeout: Duration | None = None,
+    heartbeat_timeout: float | timedelta | None = None,
     max_repairs: int = DEFAULT_MAX_REPAIRS,
     input_type: Any = Any,
     task_queue: str | None = None,
