@@ -21,6 +21,7 @@ from beluga_temporal.observability._export import (
     otlp_metric_exporter,
 )
 from beluga_temporal.observability._logging import configure_logging
+from beluga_temporal.observability._metrics import subscribe_to_breakers
 from beluga_temporal.observability._redact import add_secret_values
 from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import (
@@ -128,6 +129,7 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
         )
         pipeline.metric_exporter.retarget(otlp_metric_exporter(wanted))
         add_step_hook(record_attempt)
+        subscribe_to_breakers()
         _current = Observability(
             settings=wanted,
             tracer_provider=pipeline.tracer_provider,

@@ -18,9 +18,14 @@ how to make a retried side effect happen once (idempotency keys).
 
 from beluga_temporal.resilience._breaker import (
     CircuitBreaker,
+    get_circuit_breaker,
+    guard_step,
+)
+from beluga_temporal.resilience._breaker_state import (
     CircuitState,
     StateListener,
-    get_circuit_breaker,
+    add_breaker_listener,
+    remove_breaker_listener,
 )
 from beluga_temporal.resilience._context import (
     StepContext,
@@ -45,11 +50,14 @@ __all__ = [
     "RetryListener",
     "StateListener",
     "StepContext",
+    "add_breaker_listener",
     "backoff",
     "get_circuit_breaker",
+    "guard_step",
     "heartbeat",
     "last_heartbeat_details",
     "payload_size_limit",
+    "remove_breaker_listener",
     "retry",
     "set_payload_size_limit",
     "step_context",

@@ -19,7 +19,8 @@ import temporalio.activity
 import temporalio.workflow
 from temporalio.exceptions import ApplicationError
 
-from beluga_temporal.resilience._breaker import get_circuit_breaker
+from beluga_temporal.errors import ConfigurationError
+from beluga_temporal.resilience import guard_step
 from beluga_temporal.resilience._errors import (
     CIRCUIT_OPEN,
     PAYLOAD_TOO_LARGE,
@@ -127,6 +128,10 @@ def classify(error: BaseException, non_retryable: Sequence[str]) -> BaseExceptio
     """
     if isinstance(error, ApplicationError | asyncio.CancelledError):
         return error
+    if isinstance(error, ConfigurationError):
+        # Configuration (e.g. a breaker the worker never declared) does not fix itself
+        # between attempts.
+        return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
     if isinstance(error, CircuitOpenError):
         return ApplicationError(
             str(error),
@@ -164,10 +169,6 @@ def _attempt(name: str, non_retryable: Sequence[str]) -> Iterator[None]:
             raise
         raise converted from error
     _notify(name, None, started)
-
-
-def _guarded(breaker: str | None) -> contextlib.AbstractContextManager[None]:
-    return contextlib.nullcontext() if breaker is None else get_circuit_breaker(breaker).guard()
 
 
 def _checked(name: str, result: Any) -> Any:
@@ -216,7 +217,7 @@ class StepBody:
         call = _Call(totals=_fresh_usage())
         with _attempt(self.name, self.non_retryable):
             call.arg = validate_input(self.name, self.adapter, arg)
-            with _guarded(self.circuit_breaker):
+            with guard_step(self.circuit_breaker, self.non_retryable):
                 yield call
             call.result = _checked(self.name, _wrap(call.output, call.totals))
 
