@@ -33,7 +33,11 @@ from beluga_temporal.resilience._context import (
     last_heartbeat_details,
     step_context,
 )
-from beluga_temporal.resilience._errors import CircuitOpenError, PayloadTooLargeError
+from beluga_temporal.resilience._errors import (
+    CircuitBreakerNotDeclaredError,
+    CircuitOpenError,
+    PayloadTooLargeError,
+)
 from beluga_temporal.resilience._payload import (
     DEFAULT_PAYLOAD_SIZE_LIMIT,
     payload_size_limit,
@@ -44,6 +48,7 @@ from beluga_temporal.resilience._retry import RetryListener, backoff, retry
 __all__ = [
     "DEFAULT_PAYLOAD_SIZE_LIMIT",
     "CircuitBreaker",
+    "CircuitBreakerNotDeclaredError",
     "CircuitOpenError",
     "CircuitState",
     "PayloadTooLargeError",

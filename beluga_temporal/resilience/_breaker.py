@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pydantic
 import temporalio.exceptions
 
-from beluga_temporal.errors import ConfigurationError, DefinitionError
+from beluga_temporal.errors import DefinitionError
 from beluga_temporal.resilience._breaker_state import (
     BreakerCore,
     BreakerSettings,
@@ -28,7 +28,7 @@ from beluga_temporal.resilience._breaker_state import (
     lookup,
     notify,
 )
-from beluga_temporal.resilience._errors import CircuitOpenError
+from beluga_temporal.resilience._errors import CircuitBreakerNotDeclaredError, CircuitOpenError
 
 T = TypeVar("T")
 
@@ -289,16 +289,12 @@ def get_circuit_breaker(name: str) -> CircuitBreaker:
     Steps that name a breaker (`@step(circuit_breaker="payments")`) use this at run time.
 
     Raises:
-        ConfigurationError: No `CircuitBreaker(name, ...)` was created in this process.
+        CircuitBreakerNotDeclaredError: No `CircuitBreaker(name, ...)` was created in
+            this process (a `ConfigurationError`).
     """
     core = lookup(name)
     if core is None:
-        raise ConfigurationError(
-            f"circuit breaker '{name}' is not declared in this worker process: create it "
-            f"with CircuitBreaker({name!r}, max_failures=..., reset_timeout=...) in a module "
-            "the worker imports (e.g. next to the steps that use it), or pass that object "
-            "as @step(circuit_breaker=...)"
-        )
+        raise CircuitBreakerNotDeclaredError(name)
     return CircuitBreaker._of(name, core)
 
 
@@ -312,7 +308,7 @@ def guard_step(
         non_retryable: The step's non-retryable error type names (business errors).
 
     Raises:
-        ConfigurationError: The breaker is not declared in this worker process.
+        CircuitBreakerNotDeclaredError: The breaker is not declared in this process.
     """
     if breaker is None:
         return contextlib.nullcontext()

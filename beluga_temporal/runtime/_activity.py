@@ -19,8 +19,7 @@ import temporalio.activity
 import temporalio.workflow
 from temporalio.exceptions import ApplicationError
 
-from beluga_temporal.errors import ConfigurationError
-from beluga_temporal.resilience import guard_step
+from beluga_temporal.resilience import CircuitBreakerNotDeclaredError, guard_step
 from beluga_temporal.resilience._errors import (
     CIRCUIT_OPEN,
     PAYLOAD_TOO_LARGE,
@@ -128,9 +127,8 @@ def classify(error: BaseException, non_retryable: Sequence[str]) -> BaseExceptio
     """
     if isinstance(error, ApplicationError | asyncio.CancelledError):
         return error
-    if isinstance(error, ConfigurationError):
-        # Configuration (e.g. a breaker the worker never declared) does not fix itself
-        # between attempts.
+    if isinstance(error, CircuitBreakerNotDeclaredError):
+        # The worker's configuration does not change between attempts.
         return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
     if isinstance(error, CircuitOpenError):
         return ApplicationError(

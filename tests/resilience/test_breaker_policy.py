@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.resilience import (
     CircuitBreaker,
+    CircuitBreakerNotDeclaredError,
     CircuitOpenError,
     CircuitState,
     add_breaker_listener,
@@ -127,6 +128,8 @@ def test_an_undeclared_breaker_is_a_configuration_error() -> None:
     name = f"never-declared-{uuid.uuid4().hex[:8]}"
     with pytest.raises(ConfigurationError) as caught:
         get_circuit_breaker(name)
+    assert isinstance(caught.value, CircuitBreakerNotDeclaredError)
+    assert caught.value.breaker == name
     message = str(caught.value)
     assert f"circuit breaker '{name}' is not declared in this worker process" in message
     assert f"CircuitBreaker({name!r}, max_failures=" in message

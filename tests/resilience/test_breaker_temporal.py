@@ -219,7 +219,7 @@ async def test_a_breaker_the_worker_never_declared_fails_the_step_clearly(
                 chain, {"n": 1}, workflow_id=workflow_id
             )
     assert caught.value.step == "call_undeclared"
-    assert caught.value.error_type == "ConfigurationError"
+    assert caught.value.error_type == "CircuitBreakerNotDeclaredError"
     assert "circuit breaker 'test-breaker-never-declared' is not declared" in str(caught.value)
     assert "CircuitBreaker('test-breaker-never-declared'" in str(caught.value)
     assert UNDECLARED_CALLS == []  # the step's side effect never ran unguarded

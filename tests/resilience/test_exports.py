@@ -9,6 +9,7 @@ def test_public_names() -> None:
     assert set(resilience.__all__) == {
         "DEFAULT_PAYLOAD_SIZE_LIMIT",
         "CircuitBreaker",
+        "CircuitBreakerNotDeclaredError",
         "CircuitOpenError",
         "CircuitState",
         "PayloadTooLargeError",
