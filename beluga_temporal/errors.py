@@ -5,6 +5,7 @@ Every exception the framework raises derives from one root::
     BelugaError
     ├── DefinitionError          a chain/graph/step declaration is invalid (caught early)
     ├── ConfigurationError       settings, binaries, providers or connections are wrong
+    │   └── CircuitBreakerNotDeclaredError  a step names a breaker its worker never made
     ├── CircuitOpenError         a circuit breaker refused a call (retryable, `.retry_after`)
     ├── PayloadTooLargeError     a value is over Temporal's payload limit (`.size`, `.limit`)
     ├── InvalidInputError        a run's input does not fit the declared state model
@@ -27,6 +28,7 @@ from typing import Any
 
 __all__ = [
     "BelugaError",
+    "CircuitBreakerNotDeclaredError",
     "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
@@ -182,6 +184,27 @@ class CircuitOpenError(BelugaError):
         super().__init__(f"circuit breaker '{breaker}' is open; next attempt in {retry_after:.2f}s")
         self.breaker = breaker
         self.retry_after = retry_after
+
+
+class CircuitBreakerNotDeclaredError(ConfigurationError):
+    """A step names a circuit breaker that its worker process never declared.
+
+    Never retried: the worker's configuration does not change between attempts. Inside
+    a step it becomes a non-retryable `ApplicationError`, before the step's function
+    runs.
+
+    Attributes:
+        breaker: The breaker's name.
+    """
+
+    def __init__(self, breaker: str) -> None:
+        super().__init__(
+            f"circuit breaker '{breaker}' is not declared in this worker process: create it "
+            f"with CircuitBreaker({breaker!r}, max_failures=..., reset_timeout=...) in a "
+            "module the worker imports (e.g. next to the steps that use it), or pass that "
+            "object as @step(circuit_breaker=...)"
+        )
+        self.breaker = breaker
 
 
 class PayloadTooLargeError(BelugaError):

@@ -142,9 +142,9 @@ def step(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             default, else 3 attempts), `non_retryable` (exception classes or names that
             fail at once), `task_queue`, `local` (run as a local activity; default:
             the chain's or graph's `local`),
-            `circuit_breaker` (a `CircuitBreaker` or the name of one, shared per worker
-            process: while it is open the step fails fast and Temporal retries it when
-            the breaker half-opens).
+            `circuit_breaker` (a `CircuitBreaker` or the name of one the worker process
+            declares, shared per worker process: while it is open the step fails fast
+            and Temporal retries it when the breaker half-opens).
 
     Returns:
         A `Step` (bare form) or a decorator producing one.

@@ -21,6 +21,7 @@ from beluga_temporal.observability._export import (
     otlp_metric_exporter,
 )
 from beluga_temporal.observability._logging import configure_logging
+from beluga_temporal.observability._metrics import subscribe_to_breakers
 from beluga_temporal.observability._redact import add_secret_values
 from beluga_temporal.observability._temporal import (
     build_runtime,
@@ -125,6 +126,7 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
             otlp_span_exporter(wanted), capture_prompts=wanted.capture_prompts
         )
         pipeline.metric_exporter.retarget(otlp_metric_exporter(wanted))
+        subscribe_to_breakers()
         _current = Observability(
             settings=wanted,
             tracer_provider=pipeline.tracer_provider,

@@ -18,10 +18,15 @@ how to make a retried side effect happen once (idempotency keys).
 
 from beluga_temporal.resilience._breaker import (
     CircuitBreaker,
-    CircuitState,
-    StateListener,
     breaker_name,
     get_circuit_breaker,
+    guard_step,
+)
+from beluga_temporal.resilience._breaker_state import (
+    CircuitState,
+    StateListener,
+    add_breaker_listener,
+    remove_breaker_listener,
 )
 from beluga_temporal.resilience._context import (
     StepContext,
@@ -32,6 +37,7 @@ from beluga_temporal.resilience._context import (
 from beluga_temporal.resilience._errors import (
     CIRCUIT_OPEN,
     PAYLOAD_TOO_LARGE,
+    CircuitBreakerNotDeclaredError,
     CircuitOpenError,
     PayloadTooLargeError,
 )
@@ -53,12 +59,14 @@ __all__ = [
     "DEFAULT_PAYLOAD_SIZE_LIMIT",
     "PAYLOAD_TOO_LARGE",
     "CircuitBreaker",
+    "CircuitBreakerNotDeclaredError",
     "CircuitOpenError",
     "CircuitState",
     "PayloadTooLargeError",
     "RetryListener",
     "StateListener",
     "StepContext",
+    "add_breaker_listener",
     "backoff",
     "breaker_name",
     "check_encoded",
@@ -67,9 +75,11 @@ __all__ = [
     "check_step_input",
     "check_workflow_payload",
     "get_circuit_breaker",
+    "guard_step",
     "heartbeat",
     "last_heartbeat_details",
     "payload_size_limit",
+    "remove_breaker_listener",
     "retry",
     "set_payload_size_limit",
     "step_context",

@@ -125,7 +125,7 @@ class StepBody:
         try:
             with _attempt(self.name, self.step.options.non_retryable):
                 call.arg = self._validated_input(arg)
-                with guarded(self.step.options.circuit_breaker):
+                with guarded(self.step.options.circuit_breaker, _business_errors(self.step)):
                     yield call
                 call.result = self._encoded(call.output, totals)
         finally:
@@ -188,6 +188,14 @@ class _Call:
     arg: Any = None
     output: Any = None
     result: Any = None
+
+
+def _business_errors(step: StepDefinition) -> tuple[str, ...]:
+    # Errors declared non-retryable (on the step or its retry policy) are the step's
+    # business outcomes, not outages of the dependency a breaker guards.
+    retry = step.options.retry
+    declared = tuple(map(str, retry.non_retryable)) if retry is not None else ()
+    return (*step.options.non_retryable, *declared)
 
 
 def _metadata(totals: dict[str, int]) -> dict[str, Any]:

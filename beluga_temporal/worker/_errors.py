@@ -12,9 +12,10 @@ from temporalio.exceptions import ApplicationError
 
 from beluga_temporal.resilience import (
     CIRCUIT_OPEN,
+    CircuitBreakerNotDeclaredError,
     CircuitOpenError,
     PayloadTooLargeError,
-    get_circuit_breaker,
+    guard_step,
     too_large,
 )
 
@@ -41,6 +42,9 @@ def classify(error: BaseException, non_retryable: Sequence[str]) -> BaseExceptio
     """
     if isinstance(error, ApplicationError | asyncio.CancelledError):
         return error
+    if isinstance(error, CircuitBreakerNotDeclaredError):
+        # The worker's configuration does not change between attempts.
+        return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
     if isinstance(error, CircuitOpenError):
         return ApplicationError(
             str(error),
@@ -56,6 +60,8 @@ def classify(error: BaseException, non_retryable: Sequence[str]) -> BaseExceptio
     return error
 
 
-def guarded(breaker: str | None) -> contextlib.AbstractContextManager[None]:
+def guarded(
+    breaker: str | None, non_retryable: Sequence[str]
+) -> contextlib.AbstractContextManager[None]:
     """The circuit breaker guard of a step (none when it declares no breaker)."""
-    return contextlib.nullcontext() if breaker is None else get_circuit_breaker(breaker).guard()
+    return guard_step(breaker, non_retryable)
