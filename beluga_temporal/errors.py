@@ -5,6 +5,7 @@ Every exception the framework raises derives from one root::
     BelugaError
     ├── DefinitionError          a chain/graph/step declaration is invalid (caught early)
     ├── ConfigurationError       settings, binaries, providers or connections are wrong
+    │   └── EncryptionKeyError   a payload is encrypted with a key this process lacks
     ├── CircuitOpenError         a circuit breaker refused a call (retryable, `.retry_after`)
     ├── PayloadTooLargeError     a value is over Temporal's payload limit (`.size`, `.limit`)
     └── ExecutionError           a run failed; carries workflow id / run id
@@ -28,6 +29,7 @@ __all__ = [
     "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
+    "EncryptionKeyError",
     "ExecutionError",
     "GraphExecutionError",
     "PayloadTooLargeError",
@@ -51,6 +53,24 @@ class DefinitionError(BelugaError):
 
 class ConfigurationError(BelugaError):
     """Settings, binaries, providers or connection parameters are wrong or missing."""
+
+
+class EncryptionKeyError(ConfigurationError):
+    """A payload cannot be decrypted with the keys this process has.
+
+    Raised by the payload codec (`beluga_temporal.security`) when a payload names a key
+    id that is neither the current key nor one of `security.previous_keys`, when this
+    process has no key at all, or when an encrypted payload fails authentication.
+    A workflow task that meets it fails and is retried, so the run goes on once a
+    worker with the right key polls its task queue.
+
+    Attributes:
+        key_id: The key id the payload names (`None` when it names none).
+    """
+
+    def __init__(self, message: str, *, key_id: str | None) -> None:
+        super().__init__(message)
+        self.key_id = key_id
 
 
 class ExecutionError(BelugaError):

@@ -8,6 +8,9 @@ first: keyword arguments → `BELUGA_<SECTION>__<KEY>` variables → the short a
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import re
 from contextvars import ContextVar
@@ -28,7 +31,12 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from beluga_temporal.errors import ConfigurationError
 
@@ -40,9 +48,11 @@ __all__ = [
     "LocalSettings",
     "ObservabilitySettings",
     "OrchestrationSettings",
+    "SecuritySettings",
     "TLSSettings",
     "TemporalSettings",
     "WorkflowSettings",
+    "decode_encryption_key",
     "parse_duration",
 ]
 
@@ -55,6 +65,7 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "BELUGA_TEMPORAL_NAMESPACE": ("orchestration", "workflow", "temporal", "namespace"),
     "BELUGA_TASK_QUEUE": ("orchestration", "workflow", "temporal", "task_queue"),
     "BELUGA_OTLP_ENDPOINT": ("observability", "otlp_endpoint"),
+    "BELUGA_ENCRYPTION_KEY": ("security", "encryption_key"),
 }
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -271,6 +282,85 @@ class ObservabilitySettings(_Section):
     """Export metrics when `otlp_endpoint` (or `prometheus_bind`) is set."""
 
 
+AES_KEY_BYTES = 32
+"""Length of an encryption key: AES-256."""
+
+
+def decode_encryption_key(text: str) -> bytes:
+    """Decode a base64 encryption key (standard or URL-safe alphabet) and check its size.
+
+    Args:
+        text: Base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`.
+
+    Returns:
+        The 32 key bytes.
+
+    Raises:
+        ValueError: `text` is not base64, or does not decode to 32 bytes. The message
+            never contains the key.
+    """
+    cleaned = "".join(text.split())
+    alphabet = b"-_" if "-" in cleaned or "_" in cleaned else b"+/"
+    try:
+        key = base64.b64decode(cleaned, altchars=alphabet, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            "not valid base64 (generate a key with `openssl rand -base64 32`)"
+        ) from None
+    if len(key) != AES_KEY_BYTES:
+        raise ValueError(
+            f"must be base64 of {AES_KEY_BYTES} bytes (AES-256), got {len(key)} bytes "
+            "(generate a key with `openssl rand -base64 32`)"
+        )
+    return key
+
+
+def _valid_key(value: SecretStr) -> SecretStr:
+    decode_encryption_key(value.get_secret_value())
+    return value
+
+
+def _key_list(value: Any) -> Any:
+    # `k1,k2` or a JSON list in an environment variable; a YAML list passes through
+    if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError("not a JSON list of base64 keys") from None
+        return [part for part in value.replace(",", " ").split() if part]
+    return value
+
+
+EncryptionKey = Annotated[SecretStr, AfterValidator(_valid_key)]
+
+
+class SecuritySettings(_Section):
+    """Payload encryption (see `beluga_temporal.security`).
+
+    With `encryption_key` set, every payload (inputs, results, signals, failure
+    details) is AES-256-GCM encrypted before it reaches Temporal.
+    """
+
+    # a rejected key must not be echoed into an error message or a traceback
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    encryption_key: EncryptionKey | None = None
+    """Base64 of 32 random bytes; encrypts new payloads. `None`: no encryption.
+    Env: `BELUGA_ENCRYPTION_KEY` (or `BELUGA_SECURITY__ENCRYPTION_KEY`)."""
+    previous_keys: Annotated[tuple[EncryptionKey, ...], NoDecode, BeforeValidator(_key_list)] = ()
+    """Older keys, still used to decrypt payloads they wrote (key rotation). Env:
+    `BELUGA_SECURITY__PREVIOUS_KEYS`, comma-separated."""
+
+    def key_bytes(self) -> tuple[bytes | None, list[bytes]]:
+        """Return `(current key, previous keys)` as raw bytes."""
+        current = self.encryption_key
+        return (
+            decode_encryption_key(current.get_secret_value()) if current else None,
+            [decode_encryption_key(k.get_secret_value()) for k in self.previous_keys],
+        )
+
+
 class LocalSettings(_Section):
     """The embedded Temporal runtime used by `invoke` and `beluga run --local`."""
 
@@ -299,12 +389,15 @@ class BelugaSettings(BaseSettings):
         case_sensitive=False,
         extra="forbid",
         frozen=True,
+        # a rejected value may be a key or token: errors name the setting, not the value
+        hide_input_in_errors=True,
     )
 
     orchestration: OrchestrationSettings = OrchestrationSettings()
     llm: LLMSettings = Field(default_factory=LLMSettings)
     observability: ObservabilitySettings = ObservabilitySettings()
     local: LocalSettings = LocalSettings()
+    security: SecuritySettings = SecuritySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -439,7 +532,8 @@ def _describe(exc: ValidationError, source: Path | None) -> str:
 
 def _env_origin(loc: tuple[int | str, ...]) -> str:
     """Say which environment variable set a bad value, when one did."""
-    keys = tuple(str(part) for part in loc)
+    # `security.previous_keys.0` comes from the one variable holding the whole list
+    keys = tuple(str(part) for part in loc if not isinstance(part, int))
     candidates = ["BELUGA_" + "__".join(keys).upper()]
     candidates += [name for name, path in ENV_ALIASES.items() if path == keys]
     found = [name for name in candidates if _getenv(name) is not None]
