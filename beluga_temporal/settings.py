@@ -332,6 +332,11 @@ def _key_list(value: Any) -> Any:
     return value
 
 
+def _blank_is_none(value: Any) -> Any:
+    # `BELUGA_ENCRYPTION_KEY=` in a shell or compose file means "no key", not a bad key
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 EncryptionKey = Annotated[SecretStr, AfterValidator(_valid_key)]
 
 
@@ -345,7 +350,7 @@ class SecuritySettings(_Section):
     # a rejected key must not be echoed into an error message or a traceback
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    encryption_key: EncryptionKey | None = None
+    encryption_key: Annotated[EncryptionKey | None, BeforeValidator(_blank_is_none)] = None
     """Base64 of 32 random bytes; encrypts new payloads. `None`: no encryption.
     Env: `BELUGA_ENCRYPTION_KEY` (or `BELUGA_SECURITY__ENCRYPTION_KEY`)."""
     previous_keys: Annotated[tuple[EncryptionKey, ...], NoDecode, BeforeValidator(_key_list)] = ()
