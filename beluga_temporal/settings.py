@@ -262,11 +262,19 @@ class ObservabilitySettings(_Section):
     """Logs, traces and metrics (see `setup_observability`)."""
 
     otlp_endpoint: str | None = None
-    """OTLP collector base URL, e.g. `http://localhost:4318`; `None` disables export."""
+    """OTLP collector base URL, e.g. `http://localhost:4318`; `None` disables export.
+    Default from `OTEL_EXPORTER_OTLP_ENDPOINT` (see `setup_observability`)."""
+    otlp_traces_endpoint: str | None = None
+    """Full URL spans are sent to (used as is, e.g. `http://collector:4318/v1/traces`);
+    default `<otlp_endpoint>/v1/traces`. From `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`."""
     otlp_protocol: Literal["grpc", "http"] = "http"
-    """`http` (protobuf over HTTP, port 4318) or `grpc` (port 4317)."""
+    """`http` (protobuf over HTTP, port 4318) or `grpc` (port 4317). From
+    `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf` or `grpc`)."""
     service_name: str = Field(default="beluga", min_length=1)
-    """`service.name` resource attribute."""
+    """`service.name` resource attribute. From `OTEL_SERVICE_NAME`."""
+    resource_attributes: dict[str, str] = Field(default_factory=dict)
+    """More resource attributes (e.g. `deployment.environment`), merged over
+    `OTEL_RESOURCE_ATTRIBUTES`."""
     log_format: Literal["auto", "console", "json"] = "auto"
     """`auto`: console renderer on a terminal, JSON lines otherwise."""
     log_level: Annotated[
@@ -277,9 +285,10 @@ class ObservabilitySettings(_Section):
     capture_prompts: bool = False
     """Put prompt and completion text on spans and logs (off: it may hold personal data)."""
     tracing_enabled: bool = True
-    """Export spans when `otlp_endpoint` is set."""
+    """Export spans when an endpoint is set. `OTEL_TRACES_EXPORTER=none` turns it off."""
     metrics_enabled: bool = True
-    """Export metrics when `otlp_endpoint` (or `prometheus_bind`) is set."""
+    """Export metrics when `otlp_endpoint` (or `prometheus_bind`) is set.
+    `OTEL_METRICS_EXPORTER=none` turns it off."""
 
 
 AES_KEY_BYTES = 32

@@ -21,6 +21,7 @@ from beluga_temporal.observability._export import (
     otlp_metric_exporter,
 )
 from beluga_temporal.observability._logging import configure_logging
+from beluga_temporal.observability._otel_env import apply_otel_environment
 from beluga_temporal.observability._redact import add_secret_values
 from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import (
@@ -33,6 +34,7 @@ from beluga_temporal.observability._tracing import (
     RedactingSpanExporter,
     install_tracer_provider,
     otlp_span_exporter,
+    traces_url,
 )
 from beluga_temporal.runtime._activity import add_step_hook
 from beluga_temporal.settings import BelugaSettings, ObservabilitySettings
@@ -57,6 +59,11 @@ class Observability:
     def tracer(self, name: str = INSTRUMENTATION_NAME) -> opentelemetry.trace.Tracer:
         """Return a tracer from the configured provider."""
         return self.tracer_provider.get_tracer(name)
+
+    @property
+    def exports_traces(self) -> bool:
+        """Whether spans are exported (tracing on and an endpoint configured)."""
+        return traces_url(self.settings) is not None
 
     def tracing_interceptor(self) -> TracingInterceptor:
         """Return Temporal's tracing interceptor (see `tracing_interceptor`)."""
@@ -103,8 +110,15 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
 
     Idempotent: a call with the same observability settings returns the same
     `Observability`. A call with different settings re-points the exporters and the
-    log format; `service_name` stays that of the first call, because OpenTelemetry
-    global providers (which carry it) can be installed only once per process.
+    log format; `service_name` and the resource attributes stay those of the first
+    call, because OpenTelemetry global providers (which carry them) can be installed
+    only once per process.
+
+    The standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+    `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
+    `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_EXPORTER`,
+    `OTEL_METRICS_EXPORTER`, `OTEL_SDK_DISABLED`) fill in what beluga's own
+    configuration (`BELUGA_*` variables, YAML, arguments) leaves unset.
 
     Args:
         settings: The process settings; default `BelugaSettings.load()`.
@@ -112,11 +126,14 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
     Returns:
         The configured telemetry: tracer and meter providers, the Temporal runtime to
         connect clients with, and the tracing interceptor.
+
+    Raises:
+        ConfigurationError: An `OTEL_*` variable has a value beluga does not support.
     """
     global _current
     settings = settings or BelugaSettings.load()
     _register_secrets(settings)
-    wanted = settings.observability
+    wanted = apply_otel_environment(settings.observability, os.environ)
     with _lock:
         if _current is not None and _current.settings == wanted:
             return _current
@@ -171,7 +188,11 @@ def _install(settings: ObservabilitySettings) -> _Pipeline:
     global _pipeline
     if _pipeline is None:
         resource = Resource.create(
-            {"service.name": settings.service_name, "service.version": _version()}
+            {
+                "service.version": _version(),
+                **settings.resource_attributes,
+                "service.name": settings.service_name,
+            }
         )
         spans, metrics = RedactingSpanExporter(), RetargetableMetricExporter()
         _pipeline = _Pipeline(

@@ -101,8 +101,7 @@ def _default_interceptors() -> list[temporalio.client.Interceptor | temporalio.w
     observability = current_observability()
     if observability is None:
         return []
-    settings = observability.settings
-    if not (settings.tracing_enabled and settings.otlp_endpoint):
+    if not observability.exports_traces:
         return []
     return [observability.tracing_interceptor()]
 
