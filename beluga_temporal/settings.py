@@ -1,9 +1,10 @@
 """Process configuration: a YAML file plus `BELUGA_*` environment overrides.
 
 The schema is the seed document's (`orchestration.chain / graph / workflow`, `llm`) plus
-Temporal TLS / API key, observability and the embedded runtime. Precedence, highest
-first: keyword arguments → `BELUGA_<SECTION>__<KEY>` variables → the short aliases
-(`BELUGA_TEMPORAL_ADDRESS`, …) → the YAML file → defaults. See `beluga.example.yaml`.
+Temporal TLS / API key, observability, payload encryption and the embedded runtime.
+Precedence, highest first: keyword arguments → `BELUGA_<SECTION>__<KEY>` variables → the
+short aliases (`BELUGA_TEMPORAL_ADDRESS`, …) → the standard `OTEL_*` variables (for
+`observability`) → the YAML file → defaults. See `beluga.example.yaml`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from beluga_temporal._otel_env import ENDPOINT_KEYS, otel_observability
 from beluga_temporal.errors import ConfigurationError
 
 __all__ = [
@@ -422,11 +424,13 @@ class BelugaSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Order the sources: kwargs, `BELUGA_*__*` env, short aliases, YAML."""
+        """Order the sources: kwargs, `BELUGA_*__*` env, short aliases, `OTEL_*`, YAML."""
+        kwargs = getattr(init_settings, "init_kwargs", {})
         return (
             init_settings,
             env_settings,
             _MappingSource(settings_cls, _alias_env_values()),
+            _MappingSource(settings_cls, _otel_env_values(kwargs)),
             _MappingSource(settings_cls, _yaml_data.get() or {}),
         )
 
@@ -495,6 +499,18 @@ def _alias_env_values() -> dict[str, Any]:
                 node = node.setdefault(key, {})
             node[keys[-1]] = value
     return values
+
+
+def _otel_env_values(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The standard `OTEL_*` variables, below `BELUGA_*` ones and above the YAML file."""
+    given = kwargs.get("observability")
+    keys = given.keys() if isinstance(given, dict) else getattr(given, "model_fields_set", ())
+    endpoint_set = any(key in keys for key in ENDPOINT_KEYS) or any(
+        _getenv(f"BELUGA_OBSERVABILITY__{key}") is not None for key in ENDPOINT_KEYS
+    )
+    endpoint_set = endpoint_set or _getenv("BELUGA_OTLP_ENDPOINT") is not None
+    found = otel_observability(os.environ, endpoint_set=endpoint_set)
+    return {"observability": found} if found else {}
 
 
 def _getenv(name: str) -> str | None:

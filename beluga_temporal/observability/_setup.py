@@ -21,7 +21,6 @@ from beluga_temporal.observability._export import (
     otlp_metric_exporter,
 )
 from beluga_temporal.observability._logging import configure_logging
-from beluga_temporal.observability._otel_env import apply_otel_environment
 from beluga_temporal.observability._redact import add_secret_values
 from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import (
@@ -117,8 +116,8 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
     The standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_ENDPOINT`,
     `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
     `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_EXPORTER`,
-    `OTEL_METRICS_EXPORTER`, `OTEL_SDK_DISABLED`) fill in what beluga's own
-    configuration (`BELUGA_*` variables, YAML, arguments) leaves unset.
+    `OTEL_METRICS_EXPORTER`, `OTEL_SDK_DISABLED`) are read by `BelugaSettings`:
+    `BELUGA_*` variables and arguments win over them, they win over the YAML file.
 
     Args:
         settings: The process settings; default `BelugaSettings.load()`.
@@ -128,12 +127,12 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
         connect clients with, and the tracing interceptor.
 
     Raises:
-        ConfigurationError: An `OTEL_*` variable has a value beluga does not support.
+        ConfigurationError: The settings (or an `OTEL_*` variable) are invalid.
     """
     global _current
     settings = settings or BelugaSettings.load()
     _register_secrets(settings)
-    wanted = apply_otel_environment(settings.observability, os.environ)
+    wanted = settings.observability
     with _lock:
         if _current is not None and _current.settings == wanted:
             return _current
@@ -159,10 +158,13 @@ def _register_secrets(settings: BelugaSettings) -> None:
     # Keys are scrubbed from every exported string, whatever field carries them.
     temporal_key = settings.orchestration.workflow.temporal.api_key
     llm_key = settings.llm.api_key
+    security = settings.security
+    encryption_keys = [security.encryption_key, *security.previous_keys]
     add_secret_values(
         temporal_key.get_secret_value() if temporal_key else None,
         llm_key.get_secret_value() if llm_key else None,
         os.environ.get("OPENAI_API_KEY"),
+        *(key.get_secret_value() for key in encryption_keys if key is not None),
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from beluga_temporal import ConfigurationError
-from beluga_temporal.observability._otel_env import apply_otel_environment
 from beluga_temporal.settings import BelugaSettings, ObservabilitySettings
 from beluga_temporal.testing import OTLPReceiver, ReceivedSpan
 from tests._net import free_port
@@ -124,42 +123,52 @@ def test_beluga_variables_win_over_otel_ones(receiver: OTLPReceiver) -> None:
     assert {s.resource["service.name"] for s in received if s.name == span} == {"from-beluga"}
 
 
-# -- the resolution itself, without exporting ---------------------------------------------
+# -- the settings the variables make, without exporting -----------------------------------
 
 
-def resolve(env: dict[str, str], **beluga: Any) -> ObservabilitySettings:
-    return apply_otel_environment(ObservabilitySettings(**beluga), env)
+def resolve(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], **beluga: Any
+) -> ObservabilitySettings:
+    for name in [k for k in os.environ if k.startswith("OTEL_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return BelugaSettings(observability=beluga).observability
 
 
-def test_no_otel_variables_change_nothing() -> None:
-    settings = ObservabilitySettings()
-    assert apply_otel_environment(settings, {"PATH": "/bin"}) is settings
+def test_no_otel_variables_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve(monkeypatch, {}) == ObservabilitySettings()
 
 
-def test_protocol_names_follow_the_spec() -> None:
-    assert resolve({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}).otlp_protocol == "http"
-    assert resolve({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}).otlp_protocol == "grpc"
-    explicit = resolve({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, otlp_protocol="http")
-    assert explicit.otlp_protocol == "http"
+def test_protocol_names_follow_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}
+    assert resolve(monkeypatch, env).otlp_protocol == "http"
+    env = {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    assert resolve(monkeypatch, env).otlp_protocol == "grpc"
+    assert resolve(monkeypatch, env, otlp_protocol="http").otlp_protocol == "http"
     with pytest.raises(ConfigurationError, match="OTEL_EXPORTER_OTLP_PROTOCOL='http/json'"):
-        resolve({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"})
+        resolve(monkeypatch, {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"})
 
 
-def test_service_name_falls_back_to_the_resource_attribute() -> None:
+def test_service_name_falls_back_to_the_resource_attribute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     env = {"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs,k=v"}
-    assert resolve(env).service_name == "from-attrs"
-    assert resolve({**env, "OTEL_SERVICE_NAME": "named"}).service_name == "named"
-    assert resolve(env, resource_attributes={"k": "mine"}).resource_attributes == {
-        "service.name": "from-attrs",
-        "k": "mine",
-    }
+    assert resolve(monkeypatch, env).service_name == "from-attrs"
+    named = resolve(monkeypatch, {**env, "OTEL_SERVICE_NAME": "named"})
+    assert named.service_name == "named"
+    mine = resolve(monkeypatch, env, resource_attributes={"k": "mine"})
+    assert mine.resource_attributes == {"service.name": "from-attrs", "k": "mine"}
 
 
-def test_otlp_named_without_endpoint_uses_the_spec_default() -> None:
-    assert resolve({"OTEL_TRACES_EXPORTER": "otlp"}).otlp_endpoint == "http://localhost:4318"
-    grpc = resolve({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+def test_otlp_named_without_endpoint_uses_the_spec_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    otlp = {"OTEL_TRACES_EXPORTER": "otlp"}
+    assert resolve(monkeypatch, otlp).otlp_endpoint == "http://localhost:4318"
+    grpc = resolve(monkeypatch, {**otlp, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
     assert grpc.otlp_endpoint == "http://localhost:4317"
-    assert resolve({}).otlp_endpoint is None  # nothing asked for: nothing exported
+    assert resolve(monkeypatch, {}).otlp_endpoint is None  # nothing asked for: no export
 
 
 @pytest.mark.parametrize(
@@ -170,21 +179,41 @@ def test_otlp_named_without_endpoint_uses_the_spec_default() -> None:
         ({"OTEL_RESOURCE_ATTRIBUTES": "team"}, "OTEL_RESOURCE_ATTRIBUTES: 'team' is not"),
     ],
 )
-def test_unsupported_values_name_the_variable(env: dict[str, str], message: str) -> None:
+def test_unsupported_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        resolve(env)
+        resolve(monkeypatch, env)
 
 
-def test_sdk_disabled_turns_both_signals_off_unless_beluga_says_otherwise() -> None:
-    off = resolve({"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": DEAD})
+def test_sdk_disabled_turns_both_signals_off_unless_beluga_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": DEAD}
+    off = resolve(monkeypatch, env)
     assert (off.tracing_enabled, off.metrics_enabled) == (False, False)
-    kept = resolve({"OTEL_SDK_DISABLED": "true"}, tracing_enabled=True)
-    assert kept.tracing_enabled
+    assert resolve(monkeypatch, env, tracing_enabled=True).tracing_enabled
 
 
-def test_yaml_settings_count_as_beluga_configuration(tmp_path: Path) -> None:
+def test_otel_variables_win_over_the_yaml_file_and_lose_to_beluga_ones(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     config = tmp_path / "beluga.yaml"
-    config.write_text("observability:\n  otlp_endpoint: http://yaml:4318\n")
-    yaml_set = BelugaSettings.load(config).observability
-    resolved = apply_otel_environment(yaml_set, {"OTEL_EXPORTER_OTLP_ENDPOINT": DEAD})
-    assert resolved.otlp_endpoint == "http://yaml:4318"
+    config.write_text(
+        "observability:\n  otlp_endpoint: http://yaml:4318\n  service_name: from-yaml\n"
+    )
+    resolve(monkeypatch, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4318"})
+    from_env = BelugaSettings.load(config).observability
+    assert from_env.otlp_endpoint == "http://otel:4318"  # environment over file
+    assert from_env.service_name == "from-yaml"
+    monkeypatch.setenv("BELUGA_OBSERVABILITY__OTLP_TRACES_ENDPOINT", "http://beluga/v1/traces")
+    beluga_wins = BelugaSettings.load(config).observability
+    # a beluga endpoint makes both OTLP endpoint variables ignored
+    assert beluga_wins.otlp_endpoint == "http://yaml:4318"
+    assert beluga_wins.otlp_traces_endpoint == "http://beluga/v1/traces"
+
+
+def test_the_example_file_does_not_mask_otel_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    resolve(monkeypatch, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4318"})
+    example = BelugaSettings.load(REPO / "beluga.example.yaml").observability
+    assert example.otlp_endpoint == "http://otel:4318"

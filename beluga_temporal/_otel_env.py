@@ -1,7 +1,8 @@
-"""The standard `OTEL_*` environment variables, applied under beluga's own settings.
+"""The standard `OTEL_*` environment variables as a source of observability settings.
 
-What the OpenTelemetry specification (SDK environment variables, OTLP exporter) defines
-and beluga follows:
+Part of the settings layer (imported by `beluga_temporal.settings` only). What the
+OpenTelemetry specification (SDK environment variables, OTLP exporter) defines and
+beluga follows:
 
 - `OTEL_EXPORTER_OTLP_ENDPOINT` → `otlp_endpoint`: a base URL (`/v1/traces` and
   `/v1/metrics` are appended over HTTP).
@@ -12,9 +13,9 @@ and beluga follows:
 - `OTEL_TRACES_EXPORTER` / `OTEL_METRICS_EXPORTER` → `tracing_enabled` /
   `metrics_enabled`: `otlp` or `none`. `OTEL_SDK_DISABLED=true` turns both off.
 
-A setting that beluga's own configuration sets — keyword arguments, `BELUGA_*`
-variables or the YAML file — wins over its `OTEL_*` variable. Setting either beluga
-endpoint ignores both OTLP endpoint variables, so beluga's endpoint receives everything.
+Precedence (see `BelugaSettings`): keyword arguments and `BELUGA_*` variables win over
+these, which win over the YAML file. A beluga endpoint set by a `BELUGA_*` variable or
+an argument makes both endpoint variables ignored, so it receives every signal.
 """
 
 from __future__ import annotations
@@ -24,82 +25,77 @@ from collections.abc import Mapping
 from typing import Any
 
 from beluga_temporal.errors import ConfigurationError
-from beluga_temporal.settings import ObservabilitySettings
 
 DEFAULT_ENDPOINTS = {"http": "http://localhost:4318", "grpc": "http://localhost:4317"}
 """The specification's default collector, used when `otlp` is asked for by name only."""
+ENDPOINT_KEYS = ("otlp_endpoint", "otlp_traces_endpoint")
 _PROTOCOLS = {"grpc": "grpc", "http/protobuf": "http"}
-_ENDPOINT_FIELDS = frozenset({"otlp_endpoint", "otlp_traces_endpoint"})
 
 
-def apply_otel_environment(
-    settings: ObservabilitySettings, environ: Mapping[str, str]
-) -> ObservabilitySettings:
-    """Fill what beluga's configuration left unset from the `OTEL_*` variables.
+def otel_observability(environ: Mapping[str, str], *, endpoint_set: bool) -> dict[str, Any]:
+    """Return the `observability` settings the `OTEL_*` variables ask for.
 
     Args:
-        settings: The observability settings as beluga's configuration set them.
         environ: The environment (usually `os.environ`).
+        endpoint_set: Whether beluga's own configuration (arguments, `BELUGA_*`
+            variables) sets an endpoint; the OTLP endpoint variables are then ignored.
 
     Returns:
-        The settings to use: `settings` itself when no `OTEL_*` variable applies.
+        Only the keys some variable sets (empty without `OTEL_*` variables).
 
     Raises:
-        ConfigurationError: An `OTEL_*` variable has a value beluga cannot honour (a
-            protocol or exporter it does not support, a malformed attribute list); the
-            message names the variable.
+        ConfigurationError: A variable has a value beluga cannot honour (a protocol or
+            exporter it does not support, a malformed attribute list); the message
+            names the variable.
     """
-    explicit = settings.model_fields_set
     env = {k: v.strip() for k, v in environ.items() if k.startswith("OTEL_") and v.strip()}
-    updates: dict[str, Any] = {}
-    _protocol(env, explicit, updates)
-    _switches(env, explicit, updates)
-    protocol = updates.get("otlp_protocol", settings.otlp_protocol)
-    if not explicit & _ENDPOINT_FIELDS:
-        _endpoints(env, updates, protocol)
-    attributes = _resource_attributes(env)
+    found: dict[str, Any] = {}
+    protocol = _protocol(env.get("OTEL_EXPORTER_OTLP_PROTOCOL"))
+    if protocol is not None:
+        found["otlp_protocol"] = protocol
+    found.update(_switches(env))
+    if not endpoint_set:
+        found.update(_endpoints(env, protocol or "http"))
+    attributes = _resource_attributes(env.get("OTEL_RESOURCE_ATTRIBUTES"))
     if attributes:
-        updates["resource_attributes"] = {**attributes, **settings.resource_attributes}
-    if "service_name" not in explicit:
-        name = env.get("OTEL_SERVICE_NAME") or attributes.get("service.name")
-        if name:
-            updates["service_name"] = name
-    return settings.model_copy(update=updates) if updates else settings
+        found["resource_attributes"] = attributes
+    name = env.get("OTEL_SERVICE_NAME") or attributes.get("service.name")
+    if name:
+        found["service_name"] = name
+    return found
 
 
-def _protocol(env: Mapping[str, str], explicit: set[str], updates: dict[str, Any]) -> None:
-    raw = env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-    if raw is None or "otlp_protocol" in explicit:
-        return
+def _protocol(raw: str | None) -> str | None:
+    if raw is None:
+        return None
     protocol = _PROTOCOLS.get(raw.lower())
     if protocol is None:
         raise ConfigurationError(
             f"OTEL_EXPORTER_OTLP_PROTOCOL={raw!r} is not supported: use 'http/protobuf' or 'grpc'"
         )
-    updates["otlp_protocol"] = protocol
+    return protocol
 
 
-def _switches(env: Mapping[str, str], explicit: set[str], updates: dict[str, Any]) -> None:
+def _switches(env: Mapping[str, str]) -> dict[str, bool]:
     disabled = env.get("OTEL_SDK_DISABLED", "").lower() == "true"
-    for variable, field in (
+    found: dict[str, bool] = {}
+    for variable, key in (
         ("OTEL_TRACES_EXPORTER", "tracing_enabled"),
         ("OTEL_METRICS_EXPORTER", "metrics_enabled"),
     ):
-        if field in explicit:
-            continue
         exporters = _exporters(variable, env.get(variable))
         if disabled or exporters == {"none"}:
-            updates[field] = False
+            found[key] = False
         elif exporters:
-            updates[field] = True
+            found[key] = True
+    return found
 
 
 def _exporters(variable: str, raw: str | None) -> set[str]:
     if raw is None:
         return set()
     names = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    unsupported = names - {"otlp", "none"}
-    if unsupported or (len(names) > 1 and "none" in names):
+    if names - {"otlp", "none"} or (len(names) > 1 and "none" in names):
         raise ConfigurationError(
             f"{variable}={raw!r} is not supported: use 'otlp' or 'none' "
             "(beluga exports over OTLP only)"
@@ -107,20 +103,17 @@ def _exporters(variable: str, raw: str | None) -> set[str]:
     return names
 
 
-def _endpoints(env: Mapping[str, str], updates: dict[str, Any], protocol: str) -> None:
+def _endpoints(env: Mapping[str, str], protocol: str) -> dict[str, str]:
     endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     traces = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     wants_otlp = "otlp" in _exporters("OTEL_TRACES_EXPORTER", env.get("OTEL_TRACES_EXPORTER"))
     if endpoint is None and traces is None and wants_otlp:
         endpoint = DEFAULT_ENDPOINTS[protocol]  # `otlp` named with no endpoint: the default
-    if endpoint is not None:
-        updates["otlp_endpoint"] = endpoint
-    if traces is not None:
-        updates["otlp_traces_endpoint"] = traces
+    found = {"otlp_endpoint": endpoint, "otlp_traces_endpoint": traces}
+    return {k: v for k, v in found.items() if v is not None}
 
 
-def _resource_attributes(env: Mapping[str, str]) -> dict[str, str]:
-    raw = env.get("OTEL_RESOURCE_ATTRIBUTES")
+def _resource_attributes(raw: str | None) -> dict[str, str]:
     if raw is None:
         return {}
     attributes: dict[str, str] = {}
