@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import signal
+import subprocess
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -18,9 +19,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from beluga_temporal.cli import EXIT_CONFIGURATION, EXIT_FAILURE, cli
 from beluga_temporal.local import LocalRuntime
-from beluga_temporal.security import key_id
+from beluga_temporal.security import CodecServer, EncryptionCodec, key_id
 from tests._net import free_port
-from tests.cli._procs import BELUGA, Proc, child_env
+from tests.cli._procs import BELUGA, TEMPORAL, Proc, child_env
 from tests.security._history import key_ids_of, plain_client, raw_history
 from tests.security.sealed_app import CARD, new_key
 from tests.security.test_encryption import assert_sealed
@@ -123,6 +124,24 @@ def test_codec_server_command_decrypts_over_http(tmp_path: Path) -> None:
         code = proc.stop(signal.SIGINT)
     assert code == 0, proc.output
     assert "Codec server stopped." in proc.output
+
+
+def test_temporal_cli_shows_plain_payloads_through_the_codec_server(
+    address: str, finished_run: str
+) -> None:
+    show = [TEMPORAL, "workflow", "show", "-w", finished_run, "--address", address]
+    sealed = subprocess.run(show, capture_output=True, text=True, timeout=60, check=True)
+    assert CARD not in sealed.stdout
+    codec = EncryptionCodec(base64.b64decode(KEY))
+    with CodecServer(codec) as server:
+        shown = subprocess.run(
+            [*show, "--codec-endpoint", server.endpoint],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    assert CARD in shown.stdout
 
 
 def test_codec_server_without_a_key_refuses_to_start() -> None:
