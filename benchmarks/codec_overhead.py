@@ -102,7 +102,9 @@ async def end_to_end(runs: int) -> None:
         times: dict[str, list[float]] = {name: [] for name in clients}
         async with workers[0], workers[1]:
             for i in range(runs + 10):
-                for name, client in clients.items():
+                # alternate which goes first: the order of a pair must not bias the result
+                order_of_pair = list(clients.items())[:: 1 if i % 2 else -1]
+                for name, client in order_of_pair:
                     orch = Orchestrator(client, queues[name])
                     start = time.perf_counter()
                     await orch.execute(chain, order)
