@@ -45,6 +45,7 @@ async def add_note(value: dict[str, str]) -> dict[str, str]:
 
 sealed_chain = Chain("sealed-chain", steps=[mask_card])
 declined_chain = Chain("sealed-declined", steps=[mask_card, charge_card], on_error=handle_decline)
+failing_chain = Chain("sealed-failing", steps=[charge_card])
 
 
 @temporalio.workflow.defn(name="sealed-approval")

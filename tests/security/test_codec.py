@@ -178,3 +178,12 @@ async def test_converter_gets_encryption_once_after_an_application_codec() -> No
     sealed = await chained.encode([{"card": SECRET}])
     assert sealed[0].metadata["encoding"] == ENCRYPTED_ENCODING
     assert await chained.decode(sealed) == [{"card": SECRET}]
+
+
+def test_security_exports_are_public_and_importable() -> None:
+    import beluga_temporal.security as security
+
+    assert security.__all__ == sorted(security.__all__, key=lambda n: (not n.isupper(), n))
+    for name in security.__all__:
+        assert not name.startswith("_")
+        assert getattr(security, name) is not None

@@ -14,6 +14,7 @@ from beluga_temporal import (
     EncryptionKeyError,
     LocalRuntime,
     Orchestrator,
+    StepFailedError,
     create_worker,
 )
 from beluga_temporal.security import ENCRYPTED_ENCODING, EncryptionCodec, key_id
@@ -31,6 +32,7 @@ from tests.security.sealed_app import (
     SealedApproval,
     add_note,
     declined_chain,
+    failing_chain,
     new_key,
     sealed_chain,
 )
@@ -189,3 +191,28 @@ async def test_local_runtime_encrypts_with_the_key_from_settings(
         history = await raw_history(plain_client(rt), handle.id)
     assert_sealed(history, CARD)
     assert key_ids_of(history) == {key_id(base64.b64decode(key))}
+
+
+async def test_failures_are_encrypted_and_still_reported_in_full(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
+    client = keyed_client(dev_runtime, new_key())
+    orch = Orchestrator(client, task_queue)
+    async with create_worker(client, task_queue, targets=[failing_chain]):
+        run = await orch.start(failing_chain, {"card": CARD})
+        with pytest.raises(StepFailedError) as caught:
+            await orch.result(run.workflow_id)
+    assert caught.value.cause_message == f"card {CARD} {REFUSAL}"
+    assert caught.value.error_type == "ValueError"
+    history = await raw_history(plain_client(dev_runtime), run.workflow_id)
+    assert_sealed(history, CARD, REFUSAL)
+
+
+async def test_create_worker_gives_a_plain_client_the_codec(
+    dev_runtime: LocalRuntime, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BELUGA_ENCRYPTION_KEY", new_key())
+    orch = await Orchestrator.connect(address_of(dev_runtime), task_queue=task_queue)
+    # no plugin at all: the worker still needs the key to read what `orch` wrote
+    async with create_worker(plain_client(dev_runtime), task_queue, targets=[sealed_chain]):
+        assert (await orch.execute(sealed_chain, {"card": CARD}))["echo"] == CARD
