@@ -5,7 +5,8 @@ Every exception the framework raises derives from one root::
     BelugaError
     ├── DefinitionError          a chain/graph/step declaration is invalid (caught early)
     ├── ConfigurationError       settings, binaries, providers or connections are wrong
-    │   └── CircuitBreakerNotDeclaredError  a step names a breaker its worker never made
+    │   ├── CircuitBreakerNotDeclaredError  a step names a breaker its worker never made
+    │   └── EncryptionKeyError   a payload is encrypted with a key this process lacks
     ├── CircuitOpenError         a circuit breaker refused a call (retryable, `.retry_after`)
     ├── PayloadTooLargeError     a value is over Temporal's payload limit (`.size`, `.limit`)
     ├── InvalidInputError        a run's input does not fit the declared state model
@@ -32,6 +33,7 @@ __all__ = [
     "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
+    "EncryptionKeyError",
     "ExecutionError",
     "GraphExecutionError",
     "InvalidInputError",
@@ -57,6 +59,24 @@ class DefinitionError(BelugaError):
 
 class ConfigurationError(BelugaError):
     """Settings, binaries, providers or connection parameters are wrong or missing."""
+
+
+class EncryptionKeyError(ConfigurationError):
+    """A payload cannot be decrypted with the keys this process has.
+
+    Raised by the payload codec (`beluga_temporal.security`) when a payload names a key
+    id that is neither the current key nor one of `security.previous_keys`, when this
+    process has no key at all, or when an encrypted payload fails authentication.
+    A workflow task that meets it fails and is retried, so the run goes on once a
+    worker with the right key polls its task queue.
+
+    Attributes:
+        key_id: The key id the payload names (`None` when it names none).
+    """
+
+    def __init__(self, message: str, *, key_id: str | None) -> None:
+        super().__init__(message)
+        self.key_id = key_id
 
 
 class ExecutionError(BelugaError):

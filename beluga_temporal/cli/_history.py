@@ -191,7 +191,7 @@ def replay(cli: CliContext, histories: tuple[str, ...], targets: tuple[str, ...]
         raise UsageError(f"no Chain, Graph or workflow class found in {', '.join(targets)}")
     replayer = temporalio.worker.Replayer(
         workflows=workflows_of(found.targets),
-        plugins=[BelugaPlugin()],
+        plugins=[BelugaPlugin(settings=cli.settings())],  # the keys of `--config`
         runtime=None if cli.debug else quiet_runtime(),
     )
     with _sdk_logs_silenced(not cli.debug):

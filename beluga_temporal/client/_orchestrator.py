@@ -97,6 +97,10 @@ class Orchestrator:
         """Connect as `orchestration.workflow.*` settings say (address, TLS, timeout)."""
         settings = settings or BelugaSettings.load()
         options = {**settings.temporal_connect_kwargs(), **connect_options}
+        plugins = list(options.pop("plugins", ()))
+        if not any(isinstance(p, BelugaPlugin) for p in plugins):  # these settings' keys
+            plugins.append(BelugaPlugin(settings=settings))
+        options["plugins"] = plugins
         workflow = settings.orchestration.workflow
         return await cls.connect(
             options.pop("target_host"),
@@ -128,7 +132,9 @@ class Orchestrator:
         Raises:
             ConfigurationError: The server cannot be reached.
         """
-        plugins = [*connect_options.pop("plugins", ()), BelugaPlugin()]
+        plugins = list(connect_options.pop("plugins", ()))
+        if not any(isinstance(p, BelugaPlugin) for p in plugins):  # one codec, applied once
+            plugins.append(BelugaPlugin())
         deadline = time.monotonic() + STARTING_SERVER_WAIT
         while True:
             try:

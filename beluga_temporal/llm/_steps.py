@@ -18,7 +18,7 @@ from beluga_temporal.llm._registry import ChatModel
 from beluga_temporal.llm._resolve import resolve_model
 from beluga_temporal.llm._structured import DEFAULT_MAX_REPAIRS, generate_structured
 from beluga_temporal.observability._metrics import record_llm_tokens
-from beluga_temporal.plan._options import Duration, RetryPolicy
+from beluga_temporal.plan import Duration, RetryPolicy
 from beluga_temporal.worker import report_usage
 
 __all__ = ["llm_step"]

@@ -9,6 +9,7 @@ from beluga_temporal.plugin._plugin import (
     BelugaPlugin,
     has_beluga_plugin,
     sandboxed_runner,
+    with_beluga_plugin,
 )
 from beluga_temporal.plugin._server import is_time_skipping
 
@@ -19,4 +20,5 @@ __all__ = [
     "has_beluga_plugin",
     "is_time_skipping",
     "sandboxed_runner",
+    "with_beluga_plugin",
 ]

@@ -12,7 +12,7 @@ import temporalio.worker
 
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import RetryPolicy, StepDefinition, set_default_retry
-from beluga_temporal.plugin import BelugaPlugin, has_beluga_plugin
+from beluga_temporal.plugin import with_beluga_plugin
 from beluga_temporal.runtime import WorkflowTarget, unique_steps
 from beluga_temporal.worker._activity import StepBody
 from beluga_temporal.worker._start import start_activity
@@ -123,8 +123,9 @@ def create_worker(
         options["activity_executor"] = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_concurrent_activities or 100, thread_name_prefix="beluga-step"
         )
-    if not has_beluga_plugin(client):
-        options["plugins"] = [*options.get("plugins", ()), BelugaPlugin()]
+    # the data converter and its payload codec are the client's: a plain client gets a
+    # sibling with the plugin (same connection) rather than a worker-only plugin
+    client = with_beluga_plugin(client)
     return temporalio.worker.Worker(
         client,
         task_queue=task_queue,
