@@ -103,6 +103,8 @@ class Run:
 
     async def _loop(self) -> None:
         while True:
+            if not self._running and self.calls.checkpoints.due:
+                await self.calls.checkpoints.take()
             self._launch_ready()
             if not self._running:
                 return
@@ -113,7 +115,7 @@ class Run:
 
     def _launch_ready(self) -> None:
         while self._ready and len(self._running) < self.calls.concurrency:
-            if self._stopped or self._draining:
+            if self._stopped or self._draining or self.calls.checkpoints.due:
                 return
             node = self.plan.nodes[heapq.heappop(self._ready)]
             self.record.mark(node.name, "running")
@@ -143,6 +145,7 @@ class Run:
             functools.partial(self.calls.map_item, node),
             draining=self._map_draining,
             on_item=functools.partial(self.record.items_done, node.name),
+            checkpoints=self.calls.checkpoints,
         )
         outcome = await mapped.execute()
         if outcome is SUSPENDED:
