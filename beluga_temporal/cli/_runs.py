@@ -65,6 +65,11 @@ async def _run_remote(
 ) -> Any:
     orch = await cli.orchestrator(options.pop("task_queue"))
     run = await orch.start(target, value, **options)
+    click.echo(
+        f"Started run '{run.workflow_id}'; waiting for its result "
+        "(Ctrl+C stops waiting, not the run).",
+        err=True,
+    )
     with _goes_on_when_interrupted(cli, run.workflow_id):
         if watch:
             return await result_with_progress(
