@@ -46,6 +46,7 @@ class Proc:
         self.args = args
         self.lines: list[str] = []
         self._changed = threading.Condition()
+        self._eof = False
         self.popen = subprocess.Popen(
             args,
             cwd=REPO,
@@ -61,7 +62,11 @@ class Proc:
         assert self.popen.stdout is not None
         for line in self.popen.stdout:
             self._add(line.rstrip("\n"))
+        self._end_of_output()
+
+    def _end_of_output(self) -> None:
         with self._changed:
+            self._eof = True
             self._changed.notify_all()
 
     def _add(self, line: str) -> None:
@@ -81,7 +86,9 @@ class Proc:
                 found = next((line for line in self.lines if text in line), None)
                 if found is not None:
                     return found
-                if self.popen.poll() is not None:
+                if self._eof and self.popen.poll() is not None:
+                    # Only once all its output was read: a process that just exited may
+                    # still have lines in the pipe.
                     raise AssertionError(
                         f"{self.args} exited before printing {text!r}:\n{self.output}"
                     )
@@ -126,6 +133,7 @@ class TerminalProc(Proc):
         self.args = args
         self.lines = []
         self._changed = threading.Condition()
+        self._eof = False
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         self._master = master
@@ -151,9 +159,8 @@ class TerminalProc(Proc):
                 self._add(_ANSI.sub("", raw.decode(errors="replace")))
         if pending:
             self._add(_ANSI.sub("", pending.decode(errors="replace")))
-        with self._changed:
-            self._changed.notify_all()
         os.close(self._master)
+        self._end_of_output()
 
 
 @dataclasses.dataclass
