@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import click
 import temporalio.service
-from rich.console import Console
 from rich.table import Table
 
+from beluga_temporal.cli._console import make_console
 from beluga_temporal.cli._context import CliContext, pass_cli
-from beluga_temporal.cli._errors import UsageError
+from beluga_temporal.cli._control import beluga_command
+from beluga_temporal.cli._errors import Interrupted, UsageError
 from beluga_temporal.cli._io import echo_json, parse_input
 from beluga_temporal.cli._progress import follow_progress, result_with_progress
 from beluga_temporal.cli._targets import discover_module, import_module, load_target
@@ -43,16 +46,36 @@ def _result_type(target: StartTarget) -> Any:
     return target.output_type if isinstance(target, WorkflowTarget) else None
 
 
+@contextlib.contextmanager
+def _goes_on_when_interrupted(cli: CliContext, workflow_id: str) -> Iterator[None]:
+    """Turn Ctrl+C while waiting into a message: the run continues on the server."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        # asyncio.run cancels the main task on SIGINT; only waiting stops, not the run.
+        raise Interrupted(
+            f"Interrupted: run '{workflow_id}' goes on on the server; only waiting for it "
+            f"stopped.\n  cancel it:      {beluga_command(cli, 'cancel', workflow_id)}"
+            f"\n  its result:     {beluga_command(cli, 'result', workflow_id)}"
+        ) from None
+
+
 async def _run_remote(
     cli: CliContext, target: StartTarget, value: Any, options: dict[str, Any], watch: bool
 ) -> Any:
     orch = await cli.orchestrator(options.pop("task_queue"))
     run = await orch.start(target, value, **options)
-    if watch:
-        return await result_with_progress(
-            orch, run.workflow_id, run.run_id, console=Console(stderr=True)
-        )
-    return await orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
+    click.echo(
+        f"Started run '{run.workflow_id}'; waiting for its result "
+        "(Ctrl+C stops waiting, not the run).",
+        err=True,
+    )
+    with _goes_on_when_interrupted(cli, run.workflow_id):
+        if watch:
+            return await result_with_progress(
+                orch, run.workflow_id, run.run_id, console=make_console(stderr=True)
+            )
+        return await orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
 
 
 def _module_steps(target: WorkflowTarget | type) -> list[Any]:
@@ -74,7 +97,7 @@ async def _run_local(
         orch = Orchestrator(runtime.client, "unused")
         if watch:
             return await result_with_progress(
-                orch, handle.id, handle.result_run_id, console=Console(stderr=True)
+                orch, handle.id, handle.result_run_id, console=make_console(stderr=True)
             )
         return await orch.result(handle.id, handle.result_run_id, result_type=_result_type(target))
 
@@ -200,4 +223,4 @@ def list_runs(cli: CliContext, query: str | None, limit: int) -> None:
                 raise UsageError(f"invalid --query: {error.message}") from None
             raise
 
-    Console().print(_list_table(asyncio.run(go())))
+    make_console().print(_list_table(asyncio.run(go())))

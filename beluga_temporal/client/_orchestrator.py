@@ -13,6 +13,7 @@ from typing import Any
 import temporalio.client
 import temporalio.common
 
+from beluga_temporal.client._control import RunControl
 from beluga_temporal.client._errors import translate
 from beluga_temporal.client._session import ChainSession
 from beluga_temporal.errors import ConfigurationError, DefinitionError
@@ -60,8 +61,11 @@ def _result_type(target: StartTarget) -> Any:
     return getattr(definition, "ret_type", None)
 
 
-class Orchestrator:
+class Orchestrator(RunControl):
     """A client for beluga workloads on a Temporal cluster.
+
+    Besides starting runs and reading results, it talks to runs by workflow id:
+    `signal`, `query`, `update`, `cancel`, `terminate`, `describe` (from `RunControl`).
 
     Example:
         ```python

@@ -47,7 +47,30 @@ async def start_environment(
     db_filename: str | None = None,
     namespace: str = "default",
 ) -> WorkflowEnvironment:
-    """Start an embedded Temporal server from the pip-installed binaries."""
+    """Start an embedded Temporal server from the pip-installed binaries.
+
+    Cancelled while the server starts (Ctrl+C), it lets the start finish and stops the
+    server again before re-raising: a half-started server must not outlive the process.
+    """
+    starting = asyncio.ensure_future(
+        _start_environment(kind, ui, port, ui_port, db_filename, namespace)
+    )
+    try:
+        return await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await (await starting).shutdown()
+        raise
+
+
+async def _start_environment(
+    kind: RuntimeKind,
+    ui: bool,
+    port: int | None,
+    ui_port: int | None,
+    db_filename: str | None,
+    namespace: str,
+) -> WorkflowEnvironment:
     plugins = [BelugaPlugin()]
     if kind == "time-skipping":
         return await WorkflowEnvironment.start_time_skipping(

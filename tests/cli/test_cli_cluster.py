@@ -82,12 +82,52 @@ def test_start_by_workflow_type_name_runs_the_hand_written_workflow(cluster: Clu
     assert json.loads(result.stdout)["status"] == "completed"
 
 
+def table_row(text: str, node: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.startswith(f"│ {node} "))
+    return [cell.strip() for cell in line.strip("│").split("│")]
+
+
 def test_watch_shows_node_statuses(cluster: Cluster, history_file: Path) -> None:
     result = beluga(cluster, "watch", history_file.stem)
     assert result.exit_code == 0, result.output
     assert "process_payment" in result.stdout
     assert "succeeded" in result.stdout
     assert "skipped" in result.stdout
+    # Piped (not a terminal): the final table once, ending with a newline.
+    assert result.stdout.endswith("\n")
+    assert result.stdout.splitlines()[-1].strip().startswith("LLM tokens:")  # the caption
+    assert result.stdout.count("┏") == 1
+    header = table_row(result.stdout.replace("┃", "│"), "node")
+    assert header == ["node", "step", "status", "attempts", "duration", "detail"]
+    assert table_row(result.stdout, "process_payment")[2:4] == ["succeeded", "1"]
+    assert table_row(result.stdout, "fulfill")[2:4] == ["skipped", ""]
+
+
+def test_run_watch_table_goes_to_stderr_and_ends_with_a_newline(cluster: Cluster) -> None:
+    raw = json.dumps(order("o-watch"))
+    ran = beluga(cluster, "run", GRAPH, "-q", cluster.task_queue, "-i", raw, "--watch")
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["status"] == "completed"  # stdout stays pure JSON
+    assert ran.stderr.endswith("\n")
+    assert ran.stderr.splitlines()[-1].strip().startswith("LLM tokens:")  # the caption
+    assert table_row(ran.stderr, "notify")[2] == "succeeded"
+
+
+def test_list_keeps_long_values_whole_when_piped(cluster: Cluster) -> None:
+    workflow_id = f"order-with-a-rather-long-workflow-id-{uuid.uuid4().hex}-" + "x" * 40
+    raw = json.dumps(order("o-long"))
+    started = beluga(
+        cluster, "start", GRAPH, "-q", cluster.task_queue, "-i", raw, "--id", workflow_id
+    )
+    assert started.exit_code == 0, started.output
+    run_id = started.stdout.splitlines()[1].split(": ", 1)[1]
+    listed = beluga(cluster, "list", "--query", f"WorkflowId = '{workflow_id}'")
+    assert listed.exit_code == 0, listed.output
+    assert workflow_id in listed.stdout
+    assert run_id in listed.stdout
+    assert cluster.task_queue in listed.stdout
+    assert "…" not in listed.stdout
+    assert listed.stdout.endswith("┘\n")
 
 
 def test_list_filters_by_query(cluster: Cluster, history_file: Path) -> None:
