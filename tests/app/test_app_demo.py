@@ -52,6 +52,8 @@ def test_demo_prints_the_order_result(tmp_path: Path) -> None:
     assert 'llm.register("test", lambda config: TestModel(output={"choice": "standard"})' in out
     assert table_row(out.replace("┃", "│"), "node")[3:5] == ["attempts", "duration"]
     assert table_row(out, "decide_expedite")[2:4] == ["succeeded", "1"]
+    assert re.fullmatch(r"\d+ ms|\d+\.\d\d s", table_row(out, "decide_expedite")[4])
+    assert table_row(out, "decide_expedite")[5] == "chose → fulfill_express"
     assert table_row(out, "fulfill")[2] == "skipped"
     assert "Order result:" in out
     assert '"status": "completed"' in out
@@ -64,6 +66,7 @@ def test_demo_scripts_another_choice(tmp_path: Path) -> None:
     out = run_demo(tmp_path, "--choice", "standard")
     assert "Its choice is scripted to 'standard'" in out
     assert table_row(out, "fulfill")[2] == "succeeded"
+    assert table_row(out, "decide_expedite")[5] == "chose → fulfill"
     assert table_row(out, "fulfill_express")[2] == "skipped"
     assert '"shipping": "standard"' in out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -100,6 +101,8 @@ def test_watch_shows_node_statuses(cluster: Cluster, history_file: Path) -> None
     header = table_row(result.stdout.replace("┃", "│"), "node")
     assert header == ["node", "step", "status", "attempts", "duration", "detail"]
     assert table_row(result.stdout, "process_payment")[2:4] == ["succeeded", "1"]
+    assert table_row(result.stdout, "process_payment")[4].endswith(("ms", " s"))
+    assert table_row(result.stdout, "decide_expedite")[5] == "chose → fulfill_express"
     assert table_row(result.stdout, "fulfill")[2:4] == ["skipped", ""]
 
 
@@ -111,6 +114,7 @@ def test_run_watch_table_goes_to_stderr_and_ends_with_a_newline(cluster: Cluster
     assert ran.stderr.endswith("\n")
     assert ran.stderr.splitlines()[-1].strip().startswith("LLM tokens:")  # the caption
     assert table_row(ran.stderr, "notify")[2] == "succeeded"
+    assert table_row(ran.stderr, "notify")[4] != ""  # a duration
 
 
 def test_list_keeps_long_values_whole_when_piped(cluster: Cluster) -> None:
@@ -121,8 +125,12 @@ def test_list_keeps_long_values_whole_when_piped(cluster: Cluster) -> None:
     )
     assert started.exit_code == 0, started.output
     run_id = started.stdout.splitlines()[1].split(": ", 1)[1]
-    listed = beluga(cluster, "list", "--query", f"WorkflowId = '{workflow_id}'")
-    assert listed.exit_code == 0, listed.output
+    deadline = time.monotonic() + 10
+    while True:  # visibility is eventually consistent: a new run shows up shortly
+        listed = beluga(cluster, "list", "--query", f"WorkflowId = '{workflow_id}'")
+        assert listed.exit_code == 0, listed.output
+        if workflow_id in listed.stdout or time.monotonic() > deadline:
+            break
     assert workflow_id in listed.stdout
     assert run_id in listed.stdout
     assert cluster.task_queue in listed.stdout
