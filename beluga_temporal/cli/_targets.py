@@ -112,10 +112,13 @@ def load_target(spec: str) -> Target | type:
 
 
 def load_graph(spec: str) -> Target:
-    """Import a Graph or Chain (something that can be drawn) named `module:attribute`."""
+    """Import a Graph or Chain (something with a plan) named `module:attribute`."""
     value = load_target(spec)
     if not isinstance(value, Target):
-        raise UsageError(f"target '{spec}' is a workflow class; only chains and graphs are drawn")
+        raise UsageError(
+            f"target '{spec}' is a workflow class; only chains and graphs have plans to "
+            "draw or compare"
+        )
     return value
 
 

@@ -28,6 +28,7 @@ COMMANDS = [
     ["replay"],
     ["graph"],
     ["graph", "show"],
+    ["graph", "diff"],
 ]
 
 
