@@ -6,6 +6,7 @@ its own activity queue whose worker starts only after the workflow worker is rep
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -129,3 +130,26 @@ def _assert_names_the_fix(message: str, workflow_id: str, *, started: str, known
     assert known in message
     assert "previous=[...]" in message
     assert "keep a worker with the old code running" in message
+
+
+async def test_a_nested_chain_changed_with_its_parent_runs_each_version(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
+    # Only the parent keeps its old version; the child chain changed without previous=.
+    client = dev_runtime.client
+    held = b.with_options(task_queue=f"{task_queue}-b")
+    child_v1 = Chain("deploy-child", steps=[c])
+    child = Chain("deploy-child", steps=[c, x])
+    parent_v1 = Chain("deploy-parent", steps=[held, child_v1])
+    parent = Chain("deploy-parent", steps=[held, child], previous=[parent_v1])
+    orch = Orchestrator(client, task_queue)
+    async with create_worker(client, task_queue, targets=[parent_v1]):
+        handle = await orch.start_handle(parent_v1, {})
+        await _blocked_at_b(handle)
+    async with (
+        create_worker(client, task_queue, targets=[parent]),
+        create_worker(client, f"{task_queue}-b", activities=[held]),
+        asyncio.timeout(30),  # a child on an unknown plan would wait for ever
+    ):
+        assert await handle.result() == {"b": 1, "c": 1}  # its child ran the old chain
+        assert await (await orch.start_handle(parent, {})).result() == {"b": 1, "c": 1, "x": 1}
