@@ -24,6 +24,7 @@ import temporalio.worker
 
 from beluga_temporal.cli._errors import UsageError
 from beluga_temporal.cli._recorded import recorded_plan, workflow_type
+from beluga_temporal.client import workflow_type_of
 from beluga_temporal.runtime import PlanVersions, versions_of
 
 Status = Literal["OK", "UNKNOWN PLAN", "NON-DETERMINISTIC", "FAIL"]
@@ -53,7 +54,7 @@ class HistoryChecker:
     def __init__(self, replayer: temporalio.worker.Replayer, workflows: Sequence[type]) -> None:
         self.replayer = replayer
         self.converter = replayer.config(active_config=True)["data_converter"]
-        self.types = {_type_name(cls): versions_of(cls) for cls in workflows}
+        self.types = {workflow_type_of(cls): versions_of(cls) for cls in workflows}
 
     async def check(self, path: Path) -> Outcome:
         """Say which plan `path` ran and whether it replays."""
@@ -102,11 +103,6 @@ def load_history(path: Path) -> temporalio.client.WorkflowHistory:
         return temporalio.client.WorkflowHistory.from_json(path.stem, data)
     except Exception as error:
         raise UsageError(f"'{path}' is not a Temporal workflow history: {error}") from None
-
-
-def _type_name(cls: type) -> str:
-    definition = getattr(cls, "__temporal_workflow_definition", None)
-    return str(getattr(definition, "name", None) or cls.__name__)
 
 
 def _ran(name: str, plan: str | None, versions: PlanVersions | None) -> str:

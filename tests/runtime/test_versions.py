@@ -69,6 +69,9 @@ async def test_a_run_in_flight_keeps_its_shape_and_new_runs_take_the_new_one(
         assert await handle.result() == {"a": 1, "b": 1, "c": 1}
         fresh = await orch.start_handle(new, {})
         assert await fresh.result() == {"a": 1, "b": 1, "x": 1}
+        # The progress query names the version each run executes.
+        assert (await orch.progress(handle.id)).plan == old.fingerprint
+        assert (await orch.progress(fresh.id)).plan == new.fingerprint
     assert scheduled(await events(handle)) == ["a", "b", "c"]
     assert await _memo_plan(handle) == old.fingerprint
     assert await _memo_plan(fresh) == new.fingerprint
