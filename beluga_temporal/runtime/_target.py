@@ -8,6 +8,7 @@ nested targets it starts as child workflows.
 from __future__ import annotations
 
 import abc
+import collections
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -89,11 +90,16 @@ class WorkflowTarget(abc.ABC):
 
     @property
     def workflows(self) -> list[type]:
-        """This target's workflow class and those of the targets it nests, each once."""
-        found: dict[str, type] = {}
-        for target in self._all_targets():
-            found.setdefault(target.name, target.workflow)
-        return list(found.values())
+        """This target's workflow class and those of the targets it nests, each once.
+
+        A nested chain or graph reached in several versions (from this declaration and
+        from its previous ones) gets one class knowing all of them, the newest being
+        the version this declaration nests: runs of either parent find their child's plan.
+        """
+        groups: dict[str, list[WorkflowTarget]] = {}
+        for target in self._all_targets():  # newest first
+            groups.setdefault(target.name, []).append(target)
+        return [_workflow_of(group) for group in groups.values()]
 
     @property
     def activities(self) -> list[StepDefinition]:
@@ -131,16 +137,33 @@ class WorkflowTarget(abc.ABC):
         return validate_run_input(self.compile(), value)
 
     def _all_targets(self) -> list[WorkflowTarget]:
+        """This target and every one it nests, breadth first: newer versions come first."""
         found: dict[int, WorkflowTarget] = {}
-        stack: list[WorkflowTarget] = [self]
-        while stack:
-            target = stack.pop()
+        queue: collections.deque[WorkflowTarget] = collections.deque([self])
+        while queue:
+            target = queue.popleft()
             if id(target) in found:
                 continue
             found[id(target)] = target
             for old in [target, *target.previous]:
-                stack.extend(old._children())
+                queue.extend(old._children())
         return list(found.values())
+
+
+_MERGED: dict[tuple[str, ...], type] = {}
+"""Workflow classes of nested targets reached in several versions, by their fingerprints."""
+
+
+def _workflow_of(group: list[WorkflowTarget]) -> type:
+    newest = group[0]
+    if len(group) == 1:
+        return newest.workflow
+    plans = [plan for target in group for plan in target.versions.by_fingerprint.values()]
+    versions = PlanVersions(newest.compile(), plans)
+    key = (versions.newest_fingerprint, *sorted(versions.by_fingerprint))
+    if key not in _MERGED:  # one class per set of versions, however often it is asked for
+        _MERGED[key] = workflow_class(versions)
+    return _MERGED[key]
 
 
 def unique_steps(steps: Iterable[StepDefinition]) -> list[StepDefinition]:
