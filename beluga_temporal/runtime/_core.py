@@ -62,7 +62,9 @@ class Run:
         self.plan = plan
         self.context = context
         self.flow = flow
-        self.record = Recorder(plan, context)
+        # A session turn's run starts now; a whole run when its workflow started.
+        since = None if continues else temporalio.workflow.now()
+        self.record = Recorder(plan, context, since=since)
         self.calls = NodeCalls(plan, context, self.record)
         self._continues = continues
         self._running: dict[str, asyncio.Task[Any]] = {}
@@ -86,11 +88,20 @@ class Run:
 
     async def execute(self, run_input: Any) -> Any:
         """Run every node and return the result (or continue as new)."""
+        with self.record.tracing():
+            return await self._execute(run_input)
+
+    async def _execute(self, run_input: Any) -> Any:
         if not self._resumed:
             self.flow.start(run_input)
         try:
             await self._loop()
         except asyncio.CancelledError:
+            if temporalio.workflow.cancellation_reason() is None:
+                # Not a cancel request: the worker is evicting this run from its cache
+                # (it goes on elsewhere, by replay). Scheduling work here would keep
+                # this coroutine waiting for ever.
+                raise
             # The run itself was cancelled: stop the nodes, wait for them to settle,
             # undo what completed, then end as cancelled.
             await self._cancel_running()
@@ -129,11 +140,12 @@ class Run:
         self._done.put_nowait((name, task))
 
     async def _run_node(self, node: NodePlan) -> Any:
-        if node.map_items is not None:
-            return await self._run_map(node)
-        output = await self.calls.run(node, self.flow)
-        self.flow.record(node.name, output)
-        return output
+        with self.record.trace.node_active(node.name):  # its activities are its children
+            if node.map_items is not None:
+                return await self._run_map(node)
+            output = await self.calls.run(node, self.flow)
+            self.flow.record(node.name, output)
+            return output
 
     async def _run_map(self, node: NodePlan) -> Any:
         items = items_of(node, self.flow.input_for(node, (node.map_items or "",)))
