@@ -43,6 +43,7 @@ class WorkflowTarget(abc.ABC):
                 )
         self._plan: Plan | None = None
         self._workflow: type | None = None
+        self._compiling = False
 
     def _changed(self) -> None:
         self._plan = None
@@ -67,7 +68,16 @@ class WorkflowTarget(abc.ABC):
             DefinitionError: The declaration is invalid; the message names what is wrong.
         """
         if self._plan is None:
-            self._plan = self._compile()
+            if self._compiling:  # reached again while compiling its own nodes
+                raise DefinitionError(
+                    f"'{self.name}' nests itself (directly or through the chains and "
+                    "graphs it nests): a run would start itself forever"
+                )
+            self._compiling = True
+            try:
+                self._plan = self._compile()
+            finally:
+                self._compiling = False
         return self._plan
 
     @property
@@ -89,11 +99,21 @@ class WorkflowTarget(abc.ABC):
 
     @property
     def workflows(self) -> list[type]:
-        """This target's workflow class and those of the targets it nests, each once."""
-        found: dict[str, type] = {}
+        """This target's workflow class and those of the targets it nests, each once.
+
+        A nested chain or graph reached in several versions (through `previous=`
+        declarations of its parents) is hosted by the declaration that knows every
+        version its parents may start.
+
+        Raises:
+            DefinitionError: Two declarations of one nested workflow type know
+                different plans and neither lists the other in `previous=`.
+        """
+        chosen: dict[str, WorkflowTarget] = {}
         for target in self._all_targets():
-            found.setdefault(target.name, target.workflow)
-        return list(found.values())
+            known = chosen.get(target.name)
+            chosen[target.name] = target if known is None else _covering(known, target)
+        return [target.workflow for target in chosen.values()]
 
     @property
     def activities(self) -> list[StepDefinition]:
@@ -141,6 +161,21 @@ class WorkflowTarget(abc.ABC):
             for old in [target, *target.previous]:
                 stack.extend(old._children())
         return list(found.values())
+
+
+def _covering(first: WorkflowTarget, second: WorkflowTarget) -> WorkflowTarget:
+    """Of two declarations of one workflow type, the one that knows every plan of both."""
+    mine, theirs = set(first.versions.by_fingerprint), set(second.versions.by_fingerprint)
+    if theirs <= mine:
+        return first
+    if mine <= theirs:
+        return second
+    raise DefinitionError(
+        f"workflow '{first.name}' is nested in two versions that do not know each other "
+        f"(plans {', '.join(sorted(mine))} and {', '.join(sorted(theirs))}); one worker "
+        f"hosts one '{first.name}': list the older declaration in the newer one's "
+        f"previous= (e.g. Graph('{first.name}', ..., previous=[older]))"
+    )
 
 
 def unique_steps(steps: Iterable[StepDefinition]) -> list[StepDefinition]:
