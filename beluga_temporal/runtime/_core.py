@@ -171,7 +171,8 @@ class Run:
             return
         if isinstance(error, ChildWorkflowError) and is_cancellation(error):
             # Cancelled by someone else (a client cancelled the child): the node failed.
-            error = NodeFailure(f"child workflow '{error.workflow_id}' was cancelled", "CancelledError")
+            cancelled = f"child workflow '{error.workflow_id}' was cancelled"
+            error = NodeFailure(cancelled, "CancelledError")
         if not isinstance(error, FAILURES):
             raise error  # a bug in the workflow itself: let the workflow task fail
         error_type, message = describe(error)
