@@ -143,3 +143,26 @@ async def price_parcel(parcel: Parcel) -> dict[str, Any]:
 PARCEL_GRAPH = Graph("parcel-graph", state=Parcel)
 PARCEL_GRAPH.add_node("price", price_parcel)
 PARCEL_GRAPH.set_entry_point("price")
+
+
+@step
+async def bump(value: dict[str, Any]) -> dict[str, Any]:
+    return {"n": value["n"] + 1}
+
+
+BUMPS = Chain("bump-twice", steps=[bump, bump])
+LONG_CHAIN = Chain("long-nesting-chain", steps=[bump, BUMPS] * 6)
+"""Six nested children, enough events to continue as new at the lowest history limit."""
+
+BLOCKED: list[str] = []
+
+
+@step(timeout=60, heartbeat_timeout=1)
+async def block_first_time(value: dict[str, Any]) -> dict[str, Any]:
+    """Blocks (heartbeating) on its first call only, so the run times out once."""
+    workflow_id = temporalio.activity.info().workflow_id or ""
+    BLOCKED.append(workflow_id)
+    while len(BLOCKED) == 1:
+        heartbeat()
+        await asyncio.sleep(0.05)
+    return {"done_in": workflow_id}

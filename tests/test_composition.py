@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import temporalio.client
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.common import RetryPolicy as TemporalRetry
 from temporalio.worker import Replayer
 
 from beluga_temporal import (
@@ -26,6 +27,7 @@ from beluga_temporal import (
     create_worker,
     step,
 )
+from beluga_temporal.plan import process_defaults
 from tests import composition_examples as cx
 
 
@@ -283,6 +285,68 @@ async def test_terminating_the_parent_terminates_the_child(
             return (await child.describe()).status == WorkflowExecutionStatus.TERMINATED
 
         await poll(child_terminated, "the parent-close policy to terminate the child")
+
+
+# -- ids ------------------------------------------------------------------------------
+
+
+async def test_child_ids_stay_unique_across_continue_as_new(
+    time_skipping_runtime: LocalRuntime, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    process_defaults.cache_clear()
+    monkeypatch.setenv("BELUGA_ORCHESTRATION__HISTORY__MAX_EVENTS", "50")
+    try:
+        workflow_id = f"long-{uuid.uuid4().hex[:8]}"
+        result = await run(
+            time_skipping_runtime, task_queue, cx.LONG_CHAIN, {"n": 0}, workflow_id=workflow_id
+        )
+    finally:
+        monkeypatch.undo()
+        process_defaults.cache_clear()
+    assert result == {"n": 18}
+    client = time_skipping_runtime.client
+    run_id: str | None = (
+        await client.get_workflow_handle(workflow_id).describe()
+    ).raw_description.workflow_execution_info.first_run_id
+    ids, runs = [], 0
+    while run_id:  # follow the chain of runs
+        runs += 1
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        run_id = None
+        async for event in handle.fetch_history_events():
+            if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+                ids.append(
+                    event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+                )
+            if event.HasField("workflow_execution_continued_as_new_event_attributes"):
+                run_id = (
+                    event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+                )
+    assert runs > 1  # it continued as new
+    labels = ["bump-twice", *(f"bump-twice#{i}" for i in range(2, 7))]
+    assert sorted(ids) == sorted(f"{workflow_id}/{label}" for label in labels)
+
+
+RETRY_SOON = timedelta(milliseconds=10)
+
+
+async def test_a_retried_parent_starts_children_under_its_attempt(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
+    outer = Chain(
+        "retried-parent", steps=[cx.prepare, Chain("retried-child", steps=[cx.block_first_time])]
+    )
+    orch = Orchestrator(dev_runtime.client, task_queue)
+    async with create_worker(dev_runtime.client, task_queue, targets=[outer]):
+        handle = await orch.start_handle(
+            outer, {"order": "o-9"}, run_timeout=timedelta(seconds=2),
+            retry_policy=TemporalRetry(maximum_attempts=2, initial_interval=RETRY_SOON),
+        )  # fmt: skip
+        result = await orch.result(handle.id)
+    # the first attempt's child (timed out with it, terminated by the parent-close
+    # policy) and the second attempt's child never share an id
+    assert cx.BLOCKED[-2:] == [f"{handle.id}/retried-child", f"{handle.id}@2/retried-child"]
+    assert result == {"done_in": f"{handle.id}@2/retried-child"}
 
 
 # -- versions and replay ---------------------------------------------------------------
