@@ -94,4 +94,5 @@ def run_summary(plan: Plan, plan_fingerprint: str | None = None) -> str:
     Example: `graph order-processing: 6 nodes, plan 3f2a9c0d1b7e`.
     """
     printed = plan_fingerprint or fingerprint(plan)
-    return f"{plan.kind} {plan.name}: {len(plan.nodes)} nodes, plan {printed}"
+    count = len(plan.nodes)
+    return f"{plan.kind} {plan.name}: {count} node{'' if count == 1 else 's'}, plan {printed}"
