@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import temporalio.client
+from click.testing import CliRunner
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import RetryPolicy as TemporalRetry
 from temporalio.worker import Replayer
@@ -27,6 +30,7 @@ from beluga_temporal import (
     create_worker,
     step,
 )
+from beluga_temporal.cli import cli
 from beluga_temporal.plan import process_defaults
 from tests import composition_examples as cx
 
@@ -435,3 +439,38 @@ def test_a_graph_cannot_nest_itself() -> None:
     g.add_edge("prepare", "again").set_entry_point("prepare")
     with pytest.raises(DefinitionError, match="'recursive' nests itself"):
         g.compile()
+
+
+# -- drawing ---------------------------------------------------------------------------
+
+
+def test_mermaid_draws_nested_runs_as_subgraphs() -> None:
+    text = Chain("draws-nested", steps=[cx.prepare, cx.NESTED_ORDER_GRAPH]).to_mermaid()
+    assert 'subgraph nested_order_graph["nested-order-graph: graph nested-order-graph"]' in text
+    assert '    subgraph nested_order_graph__payment["payment: graph payment-graph"]' in text
+    assert "nested_order_graph__payment__reserve[reserve]" in text
+    assert "nested_order_graph__shipping__pack --> nested_order_graph__shipping__label" in text
+    assert "prepare --> nested_order_graph\n" in text  # an edge to the subgraph itself
+    assert "nested_order_graph --> END" in text
+
+
+def test_dot_draws_nested_runs_as_clusters_with_edges_to_their_borders() -> None:
+    text = cx.NESTED_ORDER_GRAPH.to_dot()
+    assert "compound=true;" in text
+    assert 'subgraph "cluster_payment" {' in text
+    assert 'label="payment: graph payment-graph";' in text
+    assert '"payment/reserve" [shape=box, label="reserve"];' in text
+    assert '"prepare" -> "payment/reserve" [lhead="cluster_payment"];' in text
+    assert '"shipping/ship" -> "notify" [ltail="cluster_shipping"];' in text
+    if shutil.which("dot"):  # Graphviz, where installed, accepts it
+        drawn = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True)
+        assert drawn.returncode == 0, drawn.stderr
+
+
+def test_beluga_graph_show_draws_a_nested_target() -> None:
+    target = "tests.composition_examples:NESTED_ORDER_GRAPH"
+    shown = CliRunner().invoke(cli, ["graph", "show", target])
+    assert shown.exit_code == 0, shown.output
+    assert 'subgraph payment["payment: graph payment-graph"]' in shown.stdout
+    shown = CliRunner().invoke(cli, ["graph", "show", target, "--format", "dot"])
+    assert 'subgraph "cluster_shipping" {' in shown.stdout

@@ -7,7 +7,7 @@ from typing import Any
 from beluga_temporal.declare._step import Step
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.local import shared_runtime
-from beluga_temporal.plan import ChainPlan, Plan
+from beluga_temporal.plan import ChainPlan, Plan, to_dot, to_mermaid
 from beluga_temporal.runtime import WorkflowTarget
 
 
@@ -28,6 +28,14 @@ class Target(WorkflowTarget):
         """
         runtime = await shared_runtime()
         return await runtime.execute(self, input, **options)
+
+    def to_mermaid(self) -> str:
+        """Draw the chain or graph as a Mermaid flowchart (nested runs as subgraphs)."""
+        return to_mermaid(self.compile())
+
+    def to_dot(self) -> str:
+        """Draw the chain or graph in Graphviz DOT (nested runs as clusters)."""
+        return to_dot(self.compile())
 
 
 Runnable = Step[Any, Any] | Target
