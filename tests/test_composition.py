@@ -32,6 +32,7 @@ from beluga_temporal import (
 )
 from beluga_temporal.cli import cli
 from beluga_temporal.plan import process_defaults
+from beluga_temporal.worker import workflows_of
 from tests import composition_examples as cx
 
 
@@ -380,6 +381,20 @@ async def test_child_with_previous_versions_runs_the_version_its_parent_chose(
         new = await orch.execute(parent_v2, cx.NESTED_ORDER_INPUT)
     assert old == cx.NESTED_ORDER_RESULT
     assert new == {**cx.NESTED_ORDER_RESULT, "currency": "EUR"}
+
+
+def test_a_worker_hosts_the_newest_of_two_listed_versions() -> None:
+    child_v1 = cx.payment_graph("listed-payment")
+    child_v2 = cx.payment_graph("listed-payment")
+    child_v2.add_node("currency", charge_v2).add_edge("charge", "currency")
+    child_v2.previous.append(child_v1)
+    parent = cx.order_graph(child_v2, "listed-order")
+    # the old declaration listed first (as a module listing both might)
+    hosted = {
+        cls.__temporal_workflow_definition.name: cls  # type: ignore[attr-defined]
+        for cls in workflows_of([child_v1, parent])
+    }
+    assert hosted["listed-payment"] is child_v2.workflow
 
 
 def test_two_versions_of_a_child_that_do_not_know_each_other_are_rejected() -> None:

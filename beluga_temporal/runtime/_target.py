@@ -109,11 +109,7 @@ class WorkflowTarget(abc.ABC):
             DefinitionError: Two declarations of one nested workflow type know
                 different plans and neither lists the other in `previous=`.
         """
-        chosen: dict[str, WorkflowTarget] = {}
-        for target in self._all_targets():
-            known = chosen.get(target.name)
-            chosen[target.name] = target if known is None else _covering(known, target)
-        return [target.workflow for target in chosen.values()]
+        return workflow_classes([self])
 
     @property
     def activities(self) -> list[StepDefinition]:
@@ -161,6 +157,24 @@ class WorkflowTarget(abc.ABC):
             for old in [target, *target.previous]:
                 stack.extend(old._children())
         return list(found.values())
+
+
+def workflow_classes(targets: Iterable[WorkflowTarget]) -> list[type]:
+    """The workflow classes hosting `targets`, their previous versions and nested targets.
+
+    Each workflow type once: of several declarations of one type (a nested graph reached
+    through its parents' versions), the one that knows every plan of the others.
+
+    Raises:
+        DefinitionError: Two declarations of one workflow type know different plans and
+            neither lists the other in `previous=`.
+    """
+    chosen: dict[str, WorkflowTarget] = {}
+    for top in targets:
+        for target in top._all_targets():
+            known = chosen.get(target.name)
+            chosen[target.name] = target if known is None else _covering(known, target)
+    return [target.workflow for target in chosen.values()]
 
 
 def _covering(first: WorkflowTarget, second: WorkflowTarget) -> WorkflowTarget:
