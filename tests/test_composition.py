@@ -332,6 +332,30 @@ async def test_child_ids_stay_unique_across_continue_as_new(
     assert sorted(ids) == sorted(f"{workflow_id}/{label}" for label in labels)
 
 
+@step
+async def answer(value: dict[str, Any]) -> dict[str, Any]:
+    return {"output": f"{value['input']} after {len(value['history'])} messages"}
+
+
+async def test_each_turn_of_an_outer_session_runs_its_child_again(
+    time_skipping_runtime: LocalRuntime, task_queue: str
+) -> None:
+    chat = Chain("nesting-session", steps=[Chain("answers", steps=[answer])], memory=BufferMemory())
+    session_id = f"chat-{uuid.uuid4().hex[:8]}"
+    session = Orchestrator(time_skipping_runtime.client, task_queue).session(chat, session_id)
+    async with create_worker(time_skipping_runtime.client, task_queue, targets=[chat]):
+        first = await session.send({"input": "hi"})
+        second = await session.send({"input": "again"})
+        await session.close()
+    assert first == {"output": "hi after 0 messages"}
+    assert second == {"output": "again after 2 messages"}
+    ids = [
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in await child_events(time_skipping_runtime.client, session_id)
+    ]
+    assert ids == [f"{session_id}/answers"] * 2  # the first closed before the second began
+
+
 RETRY_SOON = timedelta(milliseconds=10)
 
 
