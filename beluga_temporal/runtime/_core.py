@@ -74,6 +74,7 @@ class Run:
         self._stopped = False  # a failure stopped the run from starting more nodes
         self._draining = False  # the run will continue as new once quiet
         self._maps: dict[str, list[Any]] = {}
+        self._cancelled: set[str] = set()  # nodes the run itself cancelled
         self._resumed = snapshot is not None
         if snapshot is None:
             self._pending = {node.name: len(node.deps) for node in plan.nodes}
@@ -180,9 +181,13 @@ class Run:
                 self.record.choice(name, self.flow.choice(name))
                 self._finished(name, "succeeded")
             return
-        if is_cancellation(error):
+        if is_cancellation(error) and name in self._cancelled:
             self._finished(name, "cancelled")
             return
+        if isinstance(error, ChildWorkflowError) and is_cancellation(error):
+            # Cancelled by someone else (a client cancelled the child): the node failed.
+            cancelled = f"child workflow '{error.workflow_id}' was cancelled"
+            error = NodeFailure(cancelled, "CancelledError")
         if not isinstance(error, FAILURES):
             raise error  # a bug in the workflow itself: let the workflow task fail
         error_type, message = describe(error)
@@ -215,12 +220,15 @@ class Run:
 
     def _stop(self) -> None:
         self._stopped = True
-        for task in self._running.values():
+        self._cancel_all()
+
+    def _cancel_all(self) -> None:
+        for name, task in self._running.items():
+            self._cancelled.add(name)
             task.cancel()
 
     async def _cancel_running(self) -> None:
-        for task in self._running.values():
-            task.cancel()
+        self._cancel_all()
         while self._running:
             name, task = await self._done.get()
             del self._running[name]

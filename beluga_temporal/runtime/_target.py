@@ -44,6 +44,7 @@ class WorkflowTarget(abc.ABC):
                 )
         self._plan: Plan | None = None
         self._workflow: type | None = None
+        self._compiling = False
 
     def _changed(self) -> None:
         self._plan = None
@@ -68,7 +69,16 @@ class WorkflowTarget(abc.ABC):
             DefinitionError: The declaration is invalid; the message names what is wrong.
         """
         if self._plan is None:
-            self._plan = self._compile()
+            if self._compiling:  # reached again while compiling its own nodes
+                raise DefinitionError(
+                    f"'{self.name}' nests itself (directly or through the chains and "
+                    "graphs it nests): a run would start itself forever"
+                )
+            self._compiling = True
+            try:
+                self._plan = self._compile()
+            finally:
+                self._compiling = False
         return self._plan
 
     @property
@@ -96,10 +106,7 @@ class WorkflowTarget(abc.ABC):
         from its previous ones) gets one class knowing all of them, the newest being
         the version this declaration nests: runs of either parent find their child's plan.
         """
-        groups: dict[str, list[WorkflowTarget]] = {}
-        for target in self._all_targets():  # newest first
-            groups.setdefault(target.name, []).append(target)
-        return [_workflow_of(group) for group in groups.values()]
+        return workflow_classes([self])
 
     @property
     def activities(self) -> list[StepDefinition]:
@@ -154,16 +161,54 @@ _MERGED: dict[tuple[str, ...], type] = {}
 """Workflow classes of nested targets reached in several versions, by their fingerprints."""
 
 
-def _workflow_of(group: list[WorkflowTarget]) -> type:
+def workflow_classes(targets: Iterable[WorkflowTarget]) -> list[type]:
+    """The workflow classes hosting `targets`, their previous versions and nested targets.
+
+    Each workflow type once. Declarations of one type reached from one target (a nested
+    graph changed along with its parent) share one class knowing all their plans, the
+    newest first. Reached from different targets, the declaration that knows every plan
+    of the others hosts the type.
+
+    Raises:
+        DefinitionError: Different targets nest declarations of one workflow type that
+            know different plans, and neither lists the other in `previous=`.
+    """
+    chosen: dict[str, PlanVersions] = {}
+    classes: dict[str, type] = {}
+    for top in targets:
+        groups: dict[str, list[WorkflowTarget]] = {}
+        for target in top._all_targets():  # newest first
+            groups.setdefault(target.name, []).append(target)
+        for name, group in groups.items():
+            versions, cls = _hosted(group)
+            known = chosen.get(name)
+            if known is None or set(known.by_fingerprint) < set(versions.by_fingerprint):
+                chosen[name], classes[name] = versions, cls
+            elif not set(versions.by_fingerprint) <= set(known.by_fingerprint):
+                raise _not_covering(name, known, versions)
+    return list(classes.values())
+
+
+def _hosted(group: list[WorkflowTarget]) -> tuple[PlanVersions, type]:
     newest = group[0]
     if len(group) == 1:
-        return newest.workflow
+        return newest.versions, newest.workflow
     plans = [plan for target in group for plan in target.versions.by_fingerprint.values()]
     versions = PlanVersions(newest.compile(), plans)
     key = (versions.newest_fingerprint, *sorted(versions.by_fingerprint))
     if key not in _MERGED:  # one class per set of versions, however often it is asked for
         _MERGED[key] = workflow_class(versions)
-    return _MERGED[key]
+    return versions, _MERGED[key]
+
+
+def _not_covering(name: str, first: PlanVersions, second: PlanVersions) -> DefinitionError:
+    mine, theirs = sorted(first.by_fingerprint), sorted(second.by_fingerprint)
+    return DefinitionError(
+        f"workflow '{name}' is declared in two versions that do not know each other "
+        f"(plans {', '.join(mine)} and {', '.join(theirs)}); one worker hosts one "
+        f"'{name}': list the older declaration in the newer one's previous= "
+        f"(e.g. Graph('{name}', ..., previous=[older]))"
+    )
 
 
 def unique_steps(steps: Iterable[StepDefinition]) -> list[StepDefinition]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -13,6 +15,7 @@ from click.testing import CliRunner, Result
 from beluga_temporal.cli import EXIT_FAILURE, cli
 from tests.app.samples import order
 from tests.cli._procs import Cluster
+from workflows import order_processing
 
 GRAPH = "workflows.order_processing:order_graph"
 VARIANT = "tests.cli.variant_graph:order_graph"
@@ -191,3 +194,17 @@ def test_result_of_unknown_workflow_is_one_line(cluster: Cluster) -> None:
     assert result.exit_code == EXIT_FAILURE
     assert "no workflow run 'no-such-workflow'" in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_beluga_run_labels_the_run_and_its_steps_for_the_web_ui(history_file: Path) -> None:
+    events = json.loads(history_file.read_text())["events"]
+
+    def summary(event: dict[str, Any]) -> str | None:
+        data = event.get("userMetadata", {}).get("summary", {}).get("data")
+        return None if data is None else str(json.loads(base64.b64decode(data)))
+
+    graph = order_processing.order_graph
+    nodes = len(graph.compile().nodes)
+    assert summary(events[0]) == f"graph order-processing: {nodes} nodes, plan {graph.fingerprint}"
+    scheduled = [e for e in events if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
+    assert [summary(e) for e in scheduled][:1] == ["validate"]
