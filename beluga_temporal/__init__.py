@@ -6,10 +6,17 @@ or on any cluster through workers (`create_worker`) and clients (`Orchestrator`)
 """
 
 from beluga_temporal import llm, resilience
-from beluga_temporal.client import ChainSession, Orchestrator, WorkflowRun, WorkflowStarter
+from beluga_temporal.client import (
+    ChainSession,
+    Orchestrator,
+    RunDescription,
+    WorkflowRun,
+    WorkflowStarter,
+)
 from beluga_temporal.declare import Chain, Graph, RetryPolicy, Step, StepOptions, step
 from beluga_temporal.errors import (
     BelugaError,
+    CircuitBreakerNotDeclaredError,
     CircuitOpenError,
     ConfigurationError,
     DefinitionError,
@@ -50,6 +57,7 @@ __all__ = [
     "ChainSession",
     "Change",
     "CircuitBreaker",
+    "CircuitBreakerNotDeclaredError",
     "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
@@ -66,6 +74,7 @@ __all__ = [
     "PayloadTooLargeError",
     "RetryPolicy",
     "RunCancelledError",
+    "RunDescription",
     "RunProgress",
     "RunTimeoutError",
     "SqliteStore",

@@ -4,7 +4,6 @@ from beluga_temporal.testing._fake_openai import FakeOpenAIServer, RecordedReque
 from beluga_temporal.testing._otlp_receiver import (
     MetricPoint,
     OTLPReceiver,
-    ReceivedLog,
     ReceivedSpan,
 )
 
@@ -12,7 +11,6 @@ __all__ = [
     "FakeOpenAIServer",
     "MetricPoint",
     "OTLPReceiver",
-    "ReceivedLog",
     "ReceivedSpan",
     "RecordedRequest",
 ]
