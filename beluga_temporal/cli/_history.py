@@ -11,9 +11,9 @@ import temporalio.worker
 
 from beluga_temporal.cli._context import CliContext, pass_cli
 from beluga_temporal.cli._errors import EXIT_FAILURE, UsageError
-from beluga_temporal.cli._replay import HistoryChecker, Outcome, quiet_runtime, sdk_logs_silenced
 from beluga_temporal.cli._targets import discover
 from beluga_temporal.plugin import BelugaPlugin
+from beluga_temporal.replay import HistoryChecker, Outcome, quiet_runtime, sdk_logs_silenced
 from beluga_temporal.worker import workflows_of
 
 
