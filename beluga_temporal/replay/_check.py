@@ -91,7 +91,7 @@ class HistoryChecker:
 def load_history(path: Path) -> temporalio.client.WorkflowHistory:
     """Read an exported history; the workflow id is taken from the file name.
 
-    Name files after their workflow id (`beluga history export ID` does): a run's child
+    Name files after their workflow id (`beluga history export ID -o ID.json`): a run's child
     workflow ids derive from its own, so replaying under another id diverges.
 
     Raises:
