@@ -24,6 +24,7 @@ PUBLIC = [
     "Graph",
     "GraphExecutionError",
     "InMemoryStore",
+    "InvalidHistoryError",
     "InvalidInputError",
     "LocalRuntime",
     "NodeProgress",
