@@ -52,7 +52,7 @@ COMPUTED_DEFAULTS = {
 
 
 def field_docs(cls: type) -> dict[str, str]:
-    """The docstring written under each field of a class (`name: type = ...` then `\"\"\"...\"\"\"`)."""
+    """The docstring written under each field of a class and its bases, by field name."""
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
         if not issubclass(klass, pydantic.BaseModel) or klass.__module__.startswith("pydantic"):
