@@ -109,3 +109,9 @@ def test_relative_links_point_at_files_and_headings_that_exist() -> None:
             elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
                 broken.append(f"{path.relative_to(ROOT)}: {target} (no such heading)")
     assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def test_the_readme_links_every_doc() -> None:
+    linked = {target.partition("#")[0] for target in LINK.findall((ROOT / "README.md").read_text())}
+    docs = {str(path.relative_to(ROOT)) for path in (ROOT / "docs").rglob("*.md")}
+    assert docs - linked == set(), "README.md does not link these docs"
