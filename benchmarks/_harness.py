@@ -332,13 +332,17 @@ MISSED: list[str] = []
 """Every target missed so far in this process; `exit_status()` turns it into the exit code."""
 
 
-def check(what: str, value: float, limit: float, *, at_least: bool = False) -> str:
-    """Compare a ratio with its target, remember a miss, return `≤1.05x ok` / `MISSED`."""
+def check(what: str, value: float, limit: float, *, at_least: bool = False, unit: str = "x") -> str:
+    """Compare a figure with its target, remember a miss, return `≤1.05x ok` / `MISSED`."""
     ok = value >= limit if at_least else value <= limit
     sign = "≥" if at_least else "≤"
+    if unit == "x":
+        shown, target = f"{value:.3f}x", f"{sign}{limit:.2f}x"
+    else:
+        shown, target = f"{value:.1f} {unit}", f"{sign}{limit:g} {unit}"
     if not ok:
-        MISSED.append(f"{what}: {value:.3f}x, target {sign}{limit:.2f}x")
-    return f"{sign}{limit:.2f}x {'ok' if ok else 'MISSED'}"
+        MISSED.append(f"{what}: {shown}, target {target}")
+    return f"{target} {'ok' if ok else 'MISSED'}"
 
 
 def verdict(ratio: float, target: float = TARGET_RATIO, what: str = "ratio") -> str:

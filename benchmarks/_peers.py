@@ -25,10 +25,12 @@ from benchmarks._order_dag import EDGES, NODE_FUNCTIONS, State
 RunOnce = Callable[[State], Awaitable[State]]
 
 
-def require_peers() -> None:
+def require_peers(
+    *modules: str,
+) -> None:
     """Fail with the install command when the `bench` extra is missing."""
     missing = []
-    for module in ("dbos", "langgraph", "langgraph.checkpoint.sqlite", "matplotlib"):
+    for module in modules or ("dbos", "langgraph", "langgraph.checkpoint.sqlite"):
         try:
             __import__(module)
         except ImportError:
