@@ -16,7 +16,9 @@ STYLE = {"remote": ("tab:blue", "o"), "local": ("tab:orange", "s")}
 
 
 def _series(points: Sequence[dict[str, Any]], mode: str, x: str, y: str) -> tuple[list[Any], ...]:
-    chosen = sorted((p for p in points if p["mode"] == mode), key=lambda p: p[x])
+    chosen = sorted(
+        (p for p in points if p["mode"] == mode and "failed" not in p), key=lambda p: p[x]
+    )
     return [p[x] for p in chosen], [p[y] for p in chosen]
 
 
@@ -35,6 +37,12 @@ def _latency_chart(points: Sequence[dict[str, Any]], xlabel: str, title: str, pa
                            color=color, alpha=0.15)  # fmt: skip
         _, per = _series(points, mode, "size", "per_node_ms")
         per_node.plot(xs, per, marker=marker, color=color, label=mode)
+    for point in points:
+        if "failed" in point:  # where the run failed, and how long it had run by then
+            color, _ = STYLE[point["mode"]]
+            total.plot([point["size"]], [point["after"] * 1000], marker="X", markersize=10,
+                       color=color, linestyle="none",
+                       label=f"{point['mode']}: failed after {point['after']:.0f} s")  # fmt: skip
     total.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="latency, start to result (ms)")
     per_node.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="p50 latency / size (ms)")
     for axes in (total, per_node):

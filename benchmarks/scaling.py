@@ -58,15 +58,24 @@ Point = dict[str, Any]
 
 
 async def run_once(
-    client: temporalio.client.Client, queue: str, target: Chain | Graph, arg: Any, *, local: bool
-) -> tuple[float, str]:
-    """One run through `Orchestrator`, as users start them; seconds start to result, id."""
+    client: temporalio.client.Client,
+    queue: str,
+    target: Chain | Graph,
+    arg: Any,
+    *,
+    local: bool,
+    workflow_id: str | None = None,
+) -> float:
+    """One run through `Orchestrator`, as users start them; seconds start to result."""
     started = time.perf_counter()
     handle = await Orchestrator(client, queue).start_handle(
-        target, arg, request_eager_start=local, workflow_id=f"{target.name}-{uuid.uuid4().hex}"
+        target,
+        arg,
+        request_eager_start=local,
+        workflow_id=workflow_id or f"{target.name}-{uuid.uuid4().hex}",
     )
     await handle.result()
-    return time.perf_counter() - started, handle.id
+    return time.perf_counter() - started
 
 
 async def sweep(
@@ -81,47 +90,93 @@ async def sweep(
 
     Sizes whose runs are short get a warm-up run (the first run of a workflow type sets
     its class up) and up to `--repeats` runs; a mode stops repeating once its runs of the
-    point took `--point-seconds`, so the longest points are measured once.
+    point took `--point-seconds`, so the longest points are measured once. A run that
+    fails is a missed target; its mode is not measured at larger sizes.
     """
     points = []
+    failed: set[bool] = set()
     for size in sorted({size for size, _ in targets}):
         times: dict[bool, list[float]] = {mode: [] for mode in MODES}
         last_id: dict[bool, str] = {}
-        if size <= WARM_UP_BELOW:
-            for mode in MODES:
-                await run_once(client, queue, targets[size, mode], arg, local=mode)
-        for repeat in range(args.repeats):
+        warm_up = [-1] if size <= WARM_UP_BELOW else []  # round -1: not recorded
+        for repeat in [*warm_up, *range(args.repeats)]:
             for mode in MODES if repeat % 2 == 0 else MODES[::-1]:
-                if sum(times[mode]) > args.point_seconds:
+                if mode in failed or sum(times[mode]) > args.point_seconds:
                     continue
                 target = targets[size, mode]
-                seconds, last_id[mode] = await run_once(client, queue, target, arg, local=mode)
-                times[mode].append(seconds)
+                started = time.perf_counter()
+                workflow_id = f"{target.name}-{uuid.uuid4().hex}"
+                try:
+                    seconds = await run_once(
+                        client, queue, target, arg, local=mode, workflow_id=workflow_id
+                    )
+                except temporalio.client.WorkflowFailureError as error:
+                    failed.add(mode)
+                    points.append(await _failure(client, error, workflow_id, size, mode, started))
+                    continue
+                if repeat >= 0:
+                    times[mode].append(seconds)
+                    last_id[mode] = workflow_id
         for mode in MODES:
-            p50 = statistics.median(times[mode])
-            history = await h.history_stats(client, last_id[mode])
-            points.append({"size": size, "mode": _shapes.mode_name(mode), "p50": p50,
-                           "min": min(times[mode]), "max": max(times[mode]),
-                           "runs": len(times[mode]), "per_node_ms": p50 / size * 1000,
-                           "workflow_tasks": history.workflow_tasks,
-                           "events": history.events})  # fmt: skip
-        remote, local = points[-2], points[-1]
-        print(f"  {what} {size:>6}: remote {h.ms(remote['p50']):>11} ({remote['runs']} runs), "
-              f"local {h.ms(local['p50']):>11} ({local['runs']} runs)", flush=True)  # fmt: skip
+            if times[mode]:
+                points.append(await _point(client, size, mode, times[mode], last_id[mode]))
+        print(f"  {what} {size:>6}: " + ", ".join(_summary(p) for p in points if p["size"] == size),
+              flush=True)  # fmt: skip
     return points
+
+
+async def _point(
+    client: temporalio.client.Client, size: int, mode: bool, times: list[float], last_id: str
+) -> Point:
+    p50 = statistics.median(times)
+    history = await h.history_stats(client, last_id)
+    return {"size": size, "mode": _shapes.mode_name(mode), "p50": p50, "min": min(times),
+            "max": max(times), "runs": len(times), "per_node_ms": p50 / size * 1000,
+            "workflow_tasks": history.workflow_tasks, "events": history.events}  # fmt: skip
+
+
+async def _failure(
+    client: temporalio.client.Client,
+    error: temporalio.client.WorkflowFailureError,
+    workflow_id: str,
+    size: int,
+    mode: bool,
+    started: float,
+) -> Point:
+    """Record a failed run: why (the cause's message), after how long and how many events."""
+    seconds = time.perf_counter() - started
+    reason = str(error.cause or error)
+    events = None
+    with contextlib.suppress(Exception):  # the figure is a detail; the failure is the point
+        events = (await h.history_stats(client, workflow_id)).events
+    name = _shapes.mode_name(mode)
+    h.MISSED.append(f"size {size}, {name} mode: the run failed after {seconds:.0f} s: {reason}")
+    return {"size": size, "mode": name, "failed": reason, "after": seconds, "events": events}
+
+
+def _summary(point: Point) -> str:
+    if "failed" in point:
+        return f"{point['mode']} FAILED after {point['after']:.0f} s ({point['failed']})"
+    return f"{point['mode']} {h.ms(point['p50']):>11} ({point['runs']} runs)"
 
 
 def table_of(points: Sequence[Point], what: str) -> str:
     by = {(p["size"], p["mode"]): p for p in points}
+
+    def cells(size: int, mode: str) -> list[str]:
+        point = by.get((size, mode))
+        if point is None:
+            return ["-", "", ""]
+        if "failed" in point:
+            return [f"failed after {point['after']:.0f} s", "", f"{point['events'] or '?'} events"]
+        return [h.ms(point["p50"]), f"{point['per_node_ms']:.2f} ms",
+                f"{point['workflow_tasks']} / {point['events']}"]  # fmt: skip
+
     rows = []
     for size in sorted({p["size"] for p in points}):
-        remote, local = by[size, "remote"], by[size, "local"]
-        rows.append([str(size),
-                     h.ms(remote["p50"]), f"{remote['per_node_ms']:.2f} ms",
-                     f"{remote['workflow_tasks']} / {remote['events']}",
-                     h.ms(local["p50"]), f"{local['per_node_ms']:.2f} ms",
-                     f"{local['workflow_tasks']} / {local['events']}",
-                     f"{remote['p50'] / local['p50']:.2f}x"])  # fmt: skip
+        remote, local = by.get((size, "remote"), {}), by.get((size, "local"), {})
+        ratio = f"{remote['p50'] / local['p50']:.2f}x" if "p50" in remote and "p50" in local else ""
+        rows.append([str(size), *cells(size, "remote"), *cells(size, "local"), ratio])
     headers = [what, "remote p50", "per node", "WFTs / events", "local p50", "per node",
                "WFTs / events", "remote/local"]  # fmt: skip
     return h.table(headers, rows)
