@@ -42,12 +42,13 @@ def _latency_chart(points: Sequence[dict[str, Any]], xlabel: str, title: str, pa
             color, _ = STYLE[point["mode"]]
             total.plot([point["size"]], [point["after"] * 1000], marker="X", markersize=10,
                        color=color, linestyle="none",
-                       label=f"{point['mode']}: failed after {point['after']:.0f} s")  # fmt: skip
+                       label=f"{point['mode']}, {point['size']}: failed after "
+                             f"{point['after']:.0f} s\n({point['failed']})")  # fmt: skip
     total.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="latency, start to result (ms)")
     per_node.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="p50 latency / size (ms)")
     for axes in (total, per_node):
         axes.grid(True, which="both", alpha=0.3)
-        axes.legend()
+        axes.legend(loc="upper left", fontsize="small")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

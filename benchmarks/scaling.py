@@ -212,34 +212,28 @@ def arguments() -> argparse.Namespace:
         "--concurrency", type=int, default=32, help="runs in flight, throughput sweep (32)"
     )
     p.add_argument("--out", type=Path, default=HERE, help="where the charts go")
+    p.add_argument(
+        "--redraw", action="store_true", help="measure nothing: redraw the charts from the data"
+    )
     p.add_argument("--skip", choices=["fanout", "chain", "processes"], action="append",
                    default=[], help="leave a sweep out (repeatable)")  # fmt: skip
     return p.parse_args()
 
 
-async def main() -> None:
-    args = arguments()
-    _peers.require_peers("matplotlib")
-    from benchmarks import _charts  # matplotlib, from the bench extra
-
-    print(f"scaling · {h.machine()}")
-    started = time.perf_counter()
-    data = args.out / "scaling.json"
-    results: dict[str, Any] = json.loads(data.read_text()) if data.exists() else {}
+async def measure(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """Run the sweeps not skipped; store each one's points in `results`."""
     lengths = [n for n in args.lengths if n <= args.max_chain_length]
-    fanouts = {(w, m): _shapes.fanout_graph(w, local=m) for w in args.widths for m in MODES}
-    chains = {(n, m): _shapes.long_chain(n, local=m) for n in lengths for m in MODES}
-    if "fanout" in args.skip:
-        fanouts = {}
-    if "chain" in args.skip:
-        chains = {}
+    fanouts, chains = {}, {}
+    if "fanout" not in args.skip:
+        fanouts = {(w, m): _shapes.fanout_graph(w, local=m) for w in args.widths for m in MODES}
+    if "chain" not in args.skip:
+        chains = {(n, m): _shapes.long_chain(n, local=m) for n in lengths for m in MODES}
     async with contextlib.AsyncExitStack() as stack:
         env = await stack.enter_async_context(h.server("dev-eager"))
-        if fanouts or chains:
-            queue = await stack.enter_async_context(
-                h.running_worker(env.client, targets=[*fanouts.values(), *chains.values()],
-                                 activities=_shapes.STEPS)
-            )  # fmt: skip
+        queue = await stack.enter_async_context(
+            h.running_worker(env.client, targets=[*fanouts.values(), *chains.values()],
+                             activities=_shapes.STEPS)
+        )  # fmt: skip
         if fanouts:
             print("\nFan-out width (latency of one run):")
             points = await sweep(env.client, queue, "width", fanouts, {}, args)
@@ -263,15 +257,23 @@ async def main() -> None:
                                     "concurrency": args.concurrency}  # fmt: skip
             print(_processes.table(points))
             best = max(p["rate"] for p in points if p["mode"] == "local")
-            verdict = h.check(
-                "three-step chains/s, local mode, best process count",
-                best,
-                THROUGHPUT_TARGET,
-                at_least=True,
-                unit="runs/s",
-            )
-            print(f"best local-mode rate: {best:.1f} runs/s, target {verdict}")  # fmt: skip
-    data.write_text(json.dumps(results, indent=1) + "\n")
+            verdict = h.check("three-step chains/s, local mode, best process count", best,
+                              THROUGHPUT_TARGET, at_least=True, unit="runs/s")  # fmt: skip
+            print(f"best local-mode rate: {best:.1f} runs/s, target {verdict}")
+
+
+async def main() -> None:
+    args = arguments()
+    _peers.require_peers("matplotlib")
+    from benchmarks import _charts  # matplotlib, from the bench extra
+
+    print(f"scaling · {h.machine()}")
+    started = time.perf_counter()
+    data = args.out / "scaling.json"
+    results: dict[str, Any] = json.loads(data.read_text()) if data.exists() else {}
+    if not args.redraw:
+        await measure(args, results)
+        data.write_text(json.dumps(results, indent=1) + "\n")
     for path in _charts.draw(results, args.out):
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     print(f"\n({time.perf_counter() - started:.0f} s including server start)")
