@@ -46,9 +46,9 @@ def _latency_chart(points: Sequence[dict[str, Any]], xlabel: str, title: str, pa
                              f"{point['after']:.0f} s\n({point['failed']})")  # fmt: skip
     total.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="latency, start to result (ms)")
     per_node.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="p50 latency / size (ms)")
-    for axes in (total, per_node):
+    for axes, where in ((total, "upper left"), (per_node, "best")):
         axes.grid(True, which="both", alpha=0.3)
-        axes.legend(loc="upper left", fontsize="small")
+        axes.legend(loc=where, fontsize="small")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

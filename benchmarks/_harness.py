@@ -490,13 +490,18 @@ def summary(comparisons: Sequence[Comparison], what: str) -> str:
     return table(headers, rows, f"Summary: {what} (target ≤{TARGET_RATIO:.2f}x on both ratios)")
 
 
+def load() -> str:
+    """The load averages (1, 5, 15 min): on 2 shared cores, the noise to expect."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def machine() -> str:
     """One line describing where the figures were measured."""
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    load_now = load()
     return (
         f"{now} · {os.cpu_count()} cores · {platform.system()} {platform.machine()} · "
-        f"Python {platform.python_version()} · load average {load}"
+        f"Python {platform.python_version()} · load average {load_now}"
     )
 
 

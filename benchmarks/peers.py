@@ -297,7 +297,8 @@ async def main() -> None:
         print(table)
         print("\nThe workflow tasks of one run of each beluga mode (server timestamps):\n")
         print(traces)
-    print(f"\n({time.perf_counter() - started:.0f} s including server start)")
+    print(f"\n({time.perf_counter() - started:.0f} s including server start; "
+          f"load average now {h.load()})")  # fmt: skip
 
 
 def _bind(run_order: Callable[[State], Awaitable[State]]) -> Callable[[], Awaitable[State]]:

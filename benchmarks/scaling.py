@@ -236,23 +236,26 @@ async def measure(args: argparse.Namespace, results: dict[str, Any]) -> None:
         )  # fmt: skip
         if fanouts:
             print("\nFan-out width (latency of one run):")
+            measured = h.machine()
             points = await sweep(env.client, queue, "width", fanouts, {}, args)
-            results["fanout"] = {"measured": h.machine(), "points": points}
+            results["fanout"] = {"measured": measured, "load_after": h.load(), "points": points}
             print(table_of(points, "width"))
         if chains:
             print("\nChain length (latency of one run):")
+            measured = h.machine()
             points = await sweep(env.client, queue, "length", chains, 0, args)
-            results["chain"] = {"measured": h.machine(), "points": points,
+            results["chain"] = {"measured": measured, "load_after": h.load(), "points": points,
                                 "max_chain_length": args.max_chain_length}  # fmt: skip
             print(table_of(points, "length"))
         if "processes" not in args.skip:
             print(f"\nWorker processes (three-step chains, {args.concurrency} in flight, "
                   f"runs finished in a {args.throughput_seconds:g} s window):")  # fmt: skip
+            measured = h.machine()
             points = await _processes.sweep(
                 env.client, args.processes, seconds=args.throughput_seconds,
                 concurrency=args.concurrency,
             )  # fmt: skip
-            results["processes"] = {"measured": h.machine(), "points": points,
+            results["processes"] = {"measured": measured, "load_after": h.load(), "points": points,
                                     "seconds": args.throughput_seconds,
                                     "concurrency": args.concurrency}  # fmt: skip
             print(_processes.table(points))
@@ -276,7 +279,8 @@ async def main() -> None:
         data.write_text(json.dumps(results, indent=1) + "\n")
     for path in _charts.draw(results, args.out):
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
-    print(f"\n({time.perf_counter() - started:.0f} s including server start)")
+    print(f"\n({time.perf_counter() - started:.0f} s including server start; "
+          f"load average now {h.load()})")  # fmt: skip
 
 
 if __name__ == "__main__":
