@@ -60,8 +60,13 @@ def _process_chart(points: Sequence[dict[str, Any]], path: Path) -> Path:
     fig, (rate, cpu) = plt.subplots(1, 2, figsize=(10, 4))
     for mode, (color, marker) in STYLE.items():
         xs, rates = _series(points, mode, "processes", "rate")
+        _, lows = _series(points, mode, "processes", "min")
+        _, highs = _series(points, mode, "processes", "max")
         _, cpus = _series(points, mode, "processes", "cpu_ms_per_run")
-        rate.plot(xs, rates, marker=marker, color=color, label=mode)
+        errors = [[r - lo for r, lo in zip(rates, lows, strict=True)],
+                  [hi - r for r, hi in zip(rates, highs, strict=True)]]  # fmt: skip
+        rate.errorbar(xs, rates, yerr=errors, marker=marker, color=color, capsize=4,
+                      label=f"{mode} (median; bars: min-max over rounds)")  # fmt: skip
         cpu.plot(xs, cpus, marker=marker, color=color, label=mode)
     rate.axhline(100, color="gray", linestyle="--", label="target, local mode")
     rate.set(xlabel="beluga worker processes", ylabel="three-step chain runs / s", ylim=(0, None))

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -164,26 +165,48 @@ async def sweep(
     *,
     seconds: float,
     concurrency: int,
+    rounds: int,
 ) -> list[Point]:
-    """Runs per second and client+worker CPU per run, for each process count and mode."""
-    points = []
-    for count in counts:
-        for local in (False, True):
+    """Runs per second and client+worker CPU per run, for each process count and mode.
+
+    The grid is measured `rounds` times, every other round in reverse order, so a burst
+    of load from other processes does not fall on one point only; the median of the
+    rounds is the figure, their range the noise.
+    """
+    grid = [(count, local) for count in counts for local in (False, True)]
+    windows: dict[tuple[int, bool], list[Window]] = {cell: [] for cell in grid}
+    async with contextlib.AsyncExitStack() as stack:
+        # Every cell's processes stay up for the whole sweep (idle ones only long-poll):
+        # starting them once costs less than restarting them every round.
+        cells = {}
+        for count, local in grid:
             name = "three_chain_local" if local else "three_chain"
             queue = f"bench-procs-{uuid.uuid4().hex[:8]}"
-            async with worker_processes(client, f"benchmarks._shapes:{name}", queue, count) as pids:
+            target = f"benchmarks._shapes:{name}"
+            pids = await stack.enter_async_context(worker_processes(client, target, queue, count))
+            cells[count, local] = (queue, pids)
+        for round_no in range(rounds):
+            for count, local in grid if round_no % 2 == 0 else grid[::-1]:
+                queue, pids = cells[count, local]
                 window = await _window(client, queue, pids, local=local, warmup=WARMUP_SECONDS,
                                        seconds=seconds, concurrency=concurrency)  # fmt: skip
-            point = {"processes": count, "mode": _shapes.mode_name(local), "rate": window.rate,
-                     "cpu_ms_per_run": window.cpu_ms_per_run}  # fmt: skip
-            points.append(point)
-            cpu_ms = window.cpu_ms_per_run
-            print(f"  {count} process(es), {point['mode']:>6}: {window.rate:6.1f} runs/s, "
-                  f"{cpu_ms:.1f} ms client+worker CPU per run", flush=True)  # fmt: skip
+                windows[count, local].append(window)
+                print(f"  round {round_no + 1}: {count} process(es), "
+                      f"{_shapes.mode_name(local):>6}: {window.rate:6.1f} runs/s, "
+                      f"{window.cpu_ms_per_run:.1f} ms CPU per run", flush=True)  # fmt: skip
+    points = []
+    for (count, local), measured in windows.items():
+        rates = [w.rate for w in measured]
+        cpu = statistics.median(w.cpu_ms_per_run for w in measured)
+        points.append({"processes": count, "mode": _shapes.mode_name(local),
+                       "rate": statistics.median(rates), "min": min(rates), "max": max(rates),
+                       "cpu_ms_per_run": cpu})  # fmt: skip
     return points
 
 
 def table(points: Sequence[Point]) -> str:
-    rows = [[str(p["processes"]), p["mode"], f"{p['rate']:.1f}", f"{p['cpu_ms_per_run']:.1f} ms"]
+    rows = [[str(p["processes"]), p["mode"], f"{p['rate']:.1f}",
+             f"{p['min']:.1f}-{p['max']:.1f}", f"{p['cpu_ms_per_run']:.1f} ms"]
             for p in points]  # fmt: skip
-    return h.table(["worker processes", "mode", "runs/s", "client+worker CPU per run"], rows)
+    headers = ["worker processes", "mode", "runs/s (median)", "range", "client+worker CPU/run"]
+    return h.table(headers, rows)

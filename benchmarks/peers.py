@@ -11,8 +11,8 @@ Systems (steps doing no work; the same node functions everywhere):
 
 The Temporal systems share one tuned embedded dev server with eager workflow start
 enabled, one client and one in-process worker. Every system is warmed up, then the
-systems take turns over `--rounds` rounds (the order rotating each round), each doing
-`--per-round` sequential runs per turn; the spread of the per-round p50s is the noise.
+systems take turns run by run for `--runs` rounds (the order rotating each round); the
+spread of the p50s of `--blocks` consecutive groups of rounds is the noise.
 Then the workflow tasks of each Temporal system's runs are counted from their histories,
 and those of one beluga run of each mode are listed with what triggered them.
 
@@ -22,7 +22,7 @@ Exits 1 when a target is missed:
 - aim (reported, not enforced): beluga local p50 <= 2 x the no-op floor.
 
     .venv/bin/python benchmarks/peers.py            # ~1.5 min
-    .venv/bin/python benchmarks/peers.py --rounds 20 --per-round 20
+    .venv/bin/python benchmarks/peers.py --runs 400
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class System:
     label: str
     run: Callable[[], Awaitable[State]]
     samples: h.Samples = dataclasses.field(default_factory=h.Samples)
-    round_p50s: list[float] = dataclasses.field(default_factory=list)
+    block_p50s: list[float] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -131,21 +131,27 @@ def temporal_runs(client: temporalio.client.Client, queue: str) -> list[Temporal
 # -- measuring -----------------------------------------------------------------------------
 
 
-async def measure(systems: Sequence[System], *, rounds: int, per_round: int, warmup: int) -> None:
-    """Warm every system up, then take turns: `rounds` rounds of `per_round` runs each."""
+async def measure(systems: Sequence[System], *, runs: int, blocks: int, warmup: int) -> None:
+    """Warm every system up, then `runs` rounds of one run per system, order rotating.
+
+    Interleaving run by run spreads bursts of load from other processes over every
+    system; the p50 of each of `blocks` consecutive groups of rounds shows the noise.
+    """
     for system in systems:
         for _ in range(warmup):
             await system.run()
-    for round_no in range(rounds):
+    for round_no in range(runs):
         shift = round_no % len(systems)
         for system in [*systems[shift:], *systems[:shift]]:
-            this_round = []
-            for _ in range(per_round):
-                started = time.perf_counter()
-                await system.run()
-                this_round.append(time.perf_counter() - started)
-            system.samples.values.extend(this_round)
-            system.round_p50s.append(statistics.median(this_round))
+            started = time.perf_counter()
+            await system.run()
+            system.samples.values.append(time.perf_counter() - started)
+    size = max(1, runs // blocks)
+    for system in systems:
+        values = system.samples.values
+        system.block_p50s = [
+            statistics.median(values[i : i + size]) for i in range(0, len(values), size)
+        ]
 
 
 def check_results(results: dict[str, State]) -> None:
@@ -160,7 +166,7 @@ def check_results(results: dict[str, State]) -> None:
 
 
 def spread(values: Sequence[float]) -> str:
-    """`min-max (±x% of the median)` of per-round values."""
+    """`min-max (±x% of the median)` of per-block values."""
     mid = statistics.median(values)
     return (
         f"{h.ms(min(values))} - {h.ms(max(values))} "
@@ -175,37 +181,37 @@ def latency_table(systems: Sequence[System], by: dict[str, System]) -> str:
             s.label,
             h.ms(s.samples.p50),
             h.ms(s.samples.p95),
-            spread(s.round_p50s),
+            spread(s.block_p50s),
             f"{s.samples.p50 / floor:.2f}x",
             f"{s.samples.p50 / local:.2f}x",
         ]
         for s in systems
     ]
-    headers = ["system", "p50", "p95", "per-round p50 (noise)", "/ floor", "/ beluga local"]
+    headers = ["system", "p50", "p95", "p50 per block (noise)", "/ floor", "/ beluga local"]
     return h.table(headers, rows, "Latency, sequential runs (start to result at the caller)")
 
 
 def ratio_rows(by: dict[str, System]) -> list[list[str]]:
-    """The target ratios, pooled and per round, with their verdicts."""
+    """The target ratios, over all runs and per block, with their verdicts."""
 
     def ratio(a: str, b: str) -> tuple[float, str]:
         pooled = by[a].samples.p50 / by[b].samples.p50
-        per_round = [x / y for x, y in zip(by[a].round_p50s, by[b].round_p50s, strict=True)]
-        return pooled, f"{min(per_round):.2f}-{max(per_round):.2f}x"
+        per_block = [x / y for x, y in zip(by[a].block_p50s, by[b].block_p50s, strict=True)]
+        return pooled, f"{min(per_block):.2f}-{max(per_block):.2f}x"
 
-    local_hand, local_hand_rounds = ratio(BELUGA_LOCAL, HAND_LOCAL)
-    remote_local, remote_local_rounds = ratio(BELUGA_REMOTE, BELUGA_LOCAL)
-    local_floor, local_floor_rounds = ratio(BELUGA_LOCAL, FLOOR)
-    parity, parity_rounds = ratio(BELUGA_REMOTE, HAND_REMOTE)
+    local_hand, local_hand_blocks = ratio(BELUGA_LOCAL, HAND_LOCAL)
+    remote_local, remote_local_blocks = ratio(BELUGA_REMOTE, BELUGA_LOCAL)
+    local_floor, local_floor_blocks = ratio(BELUGA_LOCAL, FLOOR)
+    parity, parity_blocks = ratio(BELUGA_REMOTE, HAND_REMOTE)
     aim = "aim ≤2.00x " + ("ok" if local_floor <= LOCAL_VS_FLOOR else "not reached")
     return [
-        ["beluga local / hand-written local+eager", f"{local_hand:.3f}x", local_hand_rounds,
+        ["beluga local / hand-written local+eager", f"{local_hand:.3f}x", local_hand_blocks,
          h.check("beluga local / hand-written local+eager (p50)", local_hand, LOCAL_VS_HAND)],
-        ["beluga remote / beluga local", f"{remote_local:.3f}x", remote_local_rounds,
+        ["beluga remote / beluga local", f"{remote_local:.3f}x", remote_local_blocks,
          h.check("beluga remote / beluga local (p50)", remote_local, REMOTE_VS_LOCAL,
                  at_least=True)],
-        ["beluga local / no-op floor", f"{local_floor:.3f}x", local_floor_rounds, aim],
-        ["beluga remote / hand-written remote", f"{parity:.3f}x", parity_rounds, "(parity)"],
+        ["beluga local / no-op floor", f"{local_floor:.3f}x", local_floor_blocks, aim],
+        ["beluga remote / hand-written remote", f"{parity:.3f}x", parity_blocks, "(parity)"],
     ]  # fmt: skip
 
 
@@ -245,8 +251,10 @@ async def task_counts(runs: Sequence[TemporalRuns], samples: int) -> tuple[str, 
 
 def arguments() -> argparse.Namespace:
     p = argparse.ArgumentParser(description="The order DAG on beluga, temporalio and peers.")
-    p.add_argument("--rounds", type=int, default=10, help="rounds of turns (10)")
-    p.add_argument("--per-round", type=int, default=20, help="runs per system per turn (20)")
+    p.add_argument("--runs", type=int, default=200, help="measured runs per system (200)")
+    p.add_argument(
+        "--blocks", type=int, default=10, help="groups of rounds whose p50s show the noise (10)"
+    )
     p.add_argument("--warmup", type=int, default=10, help="unmeasured runs per system (10)")
     p.add_argument("--history-samples", type=int, default=10, help="histories per system (10)")
     return p.parse_args()
@@ -283,14 +291,14 @@ async def main() -> None:
             systems.append(System(label, _bind(await stack.enter_async_context(peer))))
         results = {s.label: await s.run() for s in systems if s.label != FLOOR}
         check_results(results)
-        await measure(systems, rounds=args.rounds, per_round=args.per_round, warmup=args.warmup)
+        await measure(systems, runs=args.runs, blocks=args.blocks, warmup=args.warmup)
         by = {s.label: s for s in systems}
         print(latency_table(systems, by))
         print(
             h.table(
-                ["ratio of p50s", "pooled", "per round", "target"],
+                ["ratio of p50s", "all runs", "per block", "target"],
                 ratio_rows(by),
-                "Targets (pooled p50 ratio; per-round range = noise)",
+                "Targets (p50 ratio over all runs; the range over blocks = noise)",
             )
         )
         table, traces = await task_counts(runs, args.history_samples)

@@ -205,8 +205,14 @@ def arguments() -> argparse.Namespace:
     p.add_argument(
         "--throughput-seconds",
         type=float,
-        default=8.0,
-        help="measuring window per process count and mode, after 2 s of warm-up (8)",
+        default=5.0,
+        help="measuring window per process count and mode, after 2 s of warm-up (5)",
+    )
+    p.add_argument(
+        "--throughput-rounds",
+        type=int,
+        default=2,
+        help="times the process grid is measured, alternating order (2)",
     )
     p.add_argument(
         "--concurrency", type=int, default=32, help="runs in flight, throughput sweep (32)"
@@ -249,14 +255,16 @@ async def measure(args: argparse.Namespace, results: dict[str, Any]) -> None:
             print(table_of(points, "length"))
         if "processes" not in args.skip:
             print(f"\nWorker processes (three-step chains, {args.concurrency} in flight, "
-                  f"runs finished in a {args.throughput_seconds:g} s window):")  # fmt: skip
+                  f"runs finished in a {args.throughput_seconds:g} s window, "
+                  f"{args.throughput_rounds} rounds):")  # fmt: skip
             measured = h.machine()
             points = await _processes.sweep(
                 env.client, args.processes, seconds=args.throughput_seconds,
-                concurrency=args.concurrency,
+                concurrency=args.concurrency, rounds=args.throughput_rounds,
             )  # fmt: skip
             results["processes"] = {"measured": measured, "load_after": h.load(), "points": points,
                                     "seconds": args.throughput_seconds,
+                                    "rounds": args.throughput_rounds,
                                     "concurrency": args.concurrency}  # fmt: skip
             print(_processes.table(points))
             best = max(p["rate"] for p in points if p["mode"] == "local")
