@@ -22,6 +22,15 @@ def _series(points: Sequence[dict[str, Any]], mode: str, x: str, y: str) -> tupl
     return [p[x] for p in chosen], [p[y] for p in chosen]
 
 
+def _when(sweep: dict[str, Any]) -> str:
+    """`2026-11-30 12:21 UTC, load average 7.6 -> 7.4`: on a shared machine, part of the data."""
+    measured = sweep.get("measured", "")
+    date = measured.split(" · ")[0]
+    load = measured.rsplit("load average ", 1)[-1].split(" / ")[0] if "load" in measured else "?"
+    after = sweep.get("load_after", "?").split(" / ")[0]
+    return f"{date}, 2 cores, load average {load} -> {after} (1 min)"
+
+
 def _latency_chart(points: Sequence[dict[str, Any]], xlabel: str, title: str, path: Path) -> Path:
     """Total latency (log-log) and latency per node, remote vs local mode."""
     fig, (total, per_node) = plt.subplots(1, 2, figsize=(10, 4))
@@ -56,7 +65,7 @@ def _latency_chart(points: Sequence[dict[str, Any]], xlabel: str, title: str, pa
     return path
 
 
-def _process_chart(points: Sequence[dict[str, Any]], path: Path) -> Path:
+def _process_chart(points: Sequence[dict[str, Any]], when: str, path: Path) -> Path:
     fig, (rate, cpu) = plt.subplots(1, 2, figsize=(10, 4))
     for mode, (color, marker) in STYLE.items():
         xs, rates = _series(points, mode, "processes", "rate")
@@ -76,7 +85,7 @@ def _process_chart(points: Sequence[dict[str, Any]], path: Path) -> Path:
         axes.set_xticks(xs)
         axes.grid(True, alpha=0.3)
         axes.legend()
-    fig.suptitle("Throughput against worker processes (2-core machine, dev server)")
+    fig.suptitle(f"Throughput against beluga worker processes (dev server)\n{when}")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -87,16 +96,18 @@ def draw(results: dict[str, Any], folder: Path) -> list[Path]:
     """Draw a chart for each sweep present in `results`; return the files written."""
     written = []
     if "fanout" in results:
-        written.append(_latency_chart(results["fanout"]["points"],
-                                      "parallel nodes (fan-out width)",
-                                      "Latency against fan-out width (source -> W nodes -> sink)",
+        sweep = results["fanout"]
+        title = f"Latency against fan-out width (source -> W nodes -> sink)\n{_when(sweep)}"
+        written.append(_latency_chart(sweep["points"], "parallel nodes (fan-out width)", title,
                                       folder / "scaling_fanout.png"))  # fmt: skip
     if "chain" in results:
-        longest = results["chain"]["max_chain_length"]
-        written.append(_latency_chart(results["chain"]["points"], "chain length (steps)",
-                                      f"Latency against chain length (measured up to {longest} "
-                                      "steps)", folder / "scaling_chain.png"))  # fmt: skip
+        sweep = results["chain"]
+        written.append(_latency_chart(sweep["points"], "chain length (steps)",
+                                      f"Latency against chain length (measured up to "
+                                      f"{sweep['max_chain_length']} steps)\n{_when(sweep)}",
+                                      folder / "scaling_chain.png"))  # fmt: skip
     if "processes" in results:
-        written.append(_process_chart(results["processes"]["points"],
+        sweep = results["processes"]
+        written.append(_process_chart(sweep["points"], _when(sweep),
                                       folder / "scaling_processes.png"))  # fmt: skip
     return written
