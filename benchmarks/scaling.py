@@ -234,6 +234,7 @@ async def measure(args: argparse.Namespace, results: dict[str, Any]) -> None:
         fanouts = {(w, m): _shapes.fanout_graph(w, local=m) for w in args.widths for m in MODES}
     if "chain" not in args.skip:
         chains = {(n, m): _shapes.long_chain(n, local=m) for n in lengths for m in MODES}
+    command = " ".join(["scaling.py", *sys.argv[1:]])
     async with contextlib.AsyncExitStack() as stack:
         env = await stack.enter_async_context(h.server("dev-eager"))
         queue = await stack.enter_async_context(
@@ -244,13 +245,15 @@ async def measure(args: argparse.Namespace, results: dict[str, Any]) -> None:
             print("\nFan-out width (latency of one run):")
             measured = h.machine()
             points = await sweep(env.client, queue, "width", fanouts, {}, args)
-            results["fanout"] = {"measured": measured, "load_after": h.load(), "points": points}
+            results["fanout"] = {"measured": measured, "load_after": h.load(), "points": points,
+                                 "command": command}  # fmt: skip
             print(table_of(points, "width"))
         if chains:
             print("\nChain length (latency of one run):")
             measured = h.machine()
             points = await sweep(env.client, queue, "length", chains, 0, args)
             results["chain"] = {"measured": measured, "load_after": h.load(), "points": points,
+                                "command": command,
                                 "max_chain_length": args.max_chain_length}  # fmt: skip
             print(table_of(points, "length"))
         if "processes" not in args.skip:
@@ -263,6 +266,7 @@ async def measure(args: argparse.Namespace, results: dict[str, Any]) -> None:
                 concurrency=args.concurrency, rounds=args.throughput_rounds,
             )  # fmt: skip
             results["processes"] = {"measured": measured, "load_after": h.load(), "points": points,
+                                    "command": command,
                                     "seconds": args.throughput_seconds,
                                     "rounds": args.throughput_rounds,
                                     "concurrency": args.concurrency}  # fmt: skip
