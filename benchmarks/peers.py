@@ -21,7 +21,7 @@ Exits 1 when a target is missed:
 - beluga remote p50 >= 1.6 x beluga local p50;
 - aim (reported, not enforced): beluga local p50 <= 2 x the no-op floor.
 
-    .venv/bin/python benchmarks/peers.py            # ~1.5 min
+    .venv/bin/python benchmarks/peers.py            # ~2 min
     .venv/bin/python benchmarks/peers.py --runs 400
 """
 
