@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make demo ARGS=--keep-running` keeps the Web UI up; ARGS go to workers/demo.py.
 demo: $(STAMP)
-	$(BIN)/python -m workers.demo
+	$(BIN)/python -m workers.demo $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

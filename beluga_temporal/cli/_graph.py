@@ -1,52 +1,20 @@
-"""`beluga graph show`: draw a graph (or chain) as Mermaid or Graphviz DOT."""
+"""`beluga graph show` and `graph diff`: draw a graph (or chain), compare two versions."""
 
 from __future__ import annotations
 
-import itertools
-import re
-
 import click
 
+from beluga_temporal.cli._diff import diff_targets
+from beluga_temporal.cli._errors import EXIT_FAILURE
 from beluga_temporal.cli._targets import load_graph
-from beluga_temporal.declare import Chain, Graph, Target
-from beluga_temporal.plan import ChainPlan
+from beluga_temporal.plan import to_dot, to_mermaid
+from beluga_temporal.runtime import WorkflowTarget
 
 
-def _ident(name: str) -> str:
-    return re.sub(r"\W", "_", name)
-
-
-def _labels(chain: Chain) -> tuple[str, ...]:
-    plan = chain.compile()
-    return plan.labels if isinstance(plan, ChainPlan) else ()
-
-
-def chain_mermaid(chain: Chain) -> str:
-    """Draw a chain as a straight Mermaid flowchart."""
-    labels = _labels(chain)
-    lines = ["flowchart TD", "    START((start))", "    END((end))"]
-    lines += [f"    {_ident(label)}[{label}]" for label in labels]
-    path = ["START", *(_ident(label) for label in labels), "END"]
-    lines += [f"    {a} --> {b}" for a, b in itertools.pairwise(path)]
-    return "\n".join(lines) + "\n"
-
-
-def chain_dot(chain: Chain) -> str:
-    """Draw a chain as a straight Graphviz digraph."""
-    labels = _labels(chain)
-    path = ["__start__", *labels, "__end__"]
-    lines = [f'digraph "{chain.name}" {{', "    rankdir=TB;"]
-    lines += [f'    "{a}" -> "{b}";' for a, b in itertools.pairwise(path)]
-    return "\n".join([*lines, "}"]) + "\n"
-
-
-def render(target: Target, fmt: str) -> str:
+def render(target: WorkflowTarget, fmt: str) -> str:
     """Return `target` drawn in `fmt` (`mermaid` or `dot`)."""
-    if isinstance(target, Graph):
-        return target.to_mermaid() if fmt == "mermaid" else target.to_dot()
-    if isinstance(target, Chain):
-        return chain_mermaid(target) if fmt == "mermaid" else chain_dot(target)
-    raise click.UsageError(f"cannot draw {target!r}")
+    plan = target.compile()
+    return to_mermaid(plan) if fmt == "mermaid" else to_dot(plan)
 
 
 @click.group("graph")
@@ -67,3 +35,21 @@ def graph() -> None:
 def show(target: str, fmt: str) -> None:
     """Print TARGET (module:attribute, a Graph or Chain) as Mermaid or DOT."""
     click.echo(render(load_graph(target), fmt), nl=False)
+
+
+@graph.command("diff")
+@click.argument("old")
+@click.argument("new")
+def diff(old: str, new: str) -> None:
+    """Compare two versions of a chain or graph (OLD and NEW are module:attribute).
+
+    Lists the nodes, edges, steps and options added (+), removed (-) or changed (~),
+    both plan fingerprints, and whether runs in flight need `previous=` (whenever the
+    fingerprints differ). Exits 0 when the plans are identical, 1 when they differ,
+    2 on bad usage.
+    """
+    found = diff_targets(load_graph(old), load_graph(new))
+    for line in found.lines():
+        click.echo(line)
+    if not found.identical:
+        raise click.exceptions.Exit(EXIT_FAILURE)

@@ -34,13 +34,19 @@ from beluga_temporal.observability._metrics import (
     record_llm_tokens,
     record_step,
 )
-from beluga_temporal.observability._redact import REDACTED, is_prompt_key, is_secret_key
+from beluga_temporal.observability._redact import (
+    REDACTED,
+    add_secret_values,
+    is_prompt_key,
+    is_secret_key,
+)
 from beluga_temporal.observability._setup import (
     Observability,
     current_observability,
     setup_observability,
     shutdown_observability,
 )
+from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import tracing_interceptor
 
 __all__ = [
@@ -53,12 +59,14 @@ __all__ = [
     "STEP_RETRIES",
     "Observability",
     "Redactor",
+    "add_secret_values",
     "add_temporal_context",
     "add_trace_context",
     "current_observability",
     "get_logger",
     "is_prompt_key",
     "is_secret_key",
+    "record_attempt",
     "record_circuit_breaker_change",
     "record_llm_tokens",
     "record_step",
