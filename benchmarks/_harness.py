@@ -33,18 +33,15 @@ from temporalio.worker.workflow_sandbox import (
 
 from beluga_temporal import BelugaPlugin, create_worker
 from beluga_temporal.declare import Target
-from beluga_temporal.local import LATENCY_TUNING, dev_server_path, start_environment
+from beluga_temporal.local import dev_server_path, start_environment
 
-ServerKind = Literal["dev", "dev-eager", "dev-untuned", "time-skipping"]
-SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "dev-eager", "dev-untuned", "time-skipping")
+ServerKind = Literal["dev", "dev-untuned", "time-skipping"]
+SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "dev-untuned", "time-skipping")
 SERVER_LABELS: dict[ServerKind, str] = {
-    "dev": "dev server, tuned (transferProcessorMaxPollRPS=10000)",
-    "dev-eager": "dev server, tuned + eager workflow start enabled",
+    "dev": "dev server, tuned (transferProcessorMaxPollRPS=10000, eager start enabled)",
     "dev-untuned": "dev server, untuned (stock: transferProcessorMaxPollRPS=20)",
     "time-skipping": "time-skipping test server",
 }
-EAGER_START = ("--dynamic-config-value", "system.enableEagerWorkflowStart=true")
-"""Lets a starter whose process hosts a worker for the queue run the first task itself."""
 TARGET_RATIO = 1.05
 HISTORY_SAMPLES = 10
 """Sequential runs per variant whose histories are analysed."""
@@ -60,17 +57,9 @@ async def server(kind: ServerKind) -> AsyncIterator[WorkflowEnvironment]:
     """Start an embedded server of `kind` from the pip-installed binaries."""
     with _server_output_silenced():
         if kind == "dev-untuned":
-            # What `start_environment("dev")` does minus the latency tuning flag.
+            # What `start_environment("dev")` does minus its flags (latency tuning, eager start).
             env = await WorkflowEnvironment.start_local(
                 plugins=[BelugaPlugin()], dev_server_existing_path=dev_server_path()
-            )
-        elif kind == "dev-eager":
-            # `start_environment("dev")` plus eager workflow start (until the embedded
-            # runtime enables it itself, DESIGN §3.10).
-            env = await WorkflowEnvironment.start_local(
-                plugins=[BelugaPlugin()],
-                dev_server_existing_path=dev_server_path(),
-                dev_server_extra_args=[*LATENCY_TUNING, *EAGER_START],
             )
         else:
             env = await start_environment(kind)

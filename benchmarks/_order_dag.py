@@ -78,16 +78,11 @@ STEPS: dict[str, Step[Any, Any]] = {
 }
 
 
-def build_order_graph(
-    name: str,
-    *,
-    graph_options: Mapping[str, Any] | None = None,
-    node_options: Mapping[str, Any] | None = None,
-) -> Graph:
-    """The order DAG as a beluga `Graph`; options go to `Graph(...)` or every `add_node`."""
-    graph = Graph(name, **(graph_options or {}))
+def build_order_graph(name: str, *, local: bool = False) -> Graph:
+    """The order DAG as a beluga `Graph`; `local=True` runs every node as a local activity."""
+    graph = Graph(name, local=local)
     for node, node_step in STEPS.items():
-        graph.add_node(node, node_step, **(node_options or {}))
+        graph.add_node(node, node_step)
     for src, dst in EDGES:
         graph.add_edge(src, dst)
     graph.set_entry_point(["validate"])
@@ -96,10 +91,7 @@ def build_order_graph(
 
 
 order_graph = build_order_graph("bench-order-graph-generated")
-# Local mode. Per-node `local=True` is what the library offers today; once
-# `Graph(..., local=True)` exists, this is the one line to change, to:
-#   build_order_graph("bench-order-graph-local", graph_options={"local": True})
-local_order_graph = build_order_graph("bench-order-graph-local", node_options={"local": True})
+local_order_graph = build_order_graph("bench-order-graph-local", local=True)
 
 # Exactly what the generated graph schedules for a step without options: 60 s per
 # attempt, 3 attempts from 1 s backoff (x2, at most 60 s).

@@ -1,8 +1,6 @@
 """The shapes the scaling benchmark sweeps: fan-out graphs and long chains, both modes.
 
-Every builder takes `local`. Per-step `local=True` is what the library offers today;
-once `Graph(..., local=True)` / `Chain(..., local=True)` exist, `_mode_options` is the one
-place to change (it then returns the graph-level option instead of the per-step one).
+Every builder takes `local`, passed to `Graph(..., local=)` / `Chain(..., local=)`.
 """
 
 from __future__ import annotations
@@ -27,30 +25,17 @@ async def increment(value: int) -> int:
 STEPS: list[Step[Any, Any]] = [noop, increment]
 
 
-def _mode_options(local: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(target options, per-step options) for remote or local mode.
-
-    Switch to the target-level option with: `return ({"local": True} if local else {}), {}`
-    """
-    return {}, ({"local": True} if local else {})
-
-
 def mode_name(local: bool) -> str:
     return "local" if local else "remote"
 
 
 def fanout_graph(width: int, *, local: bool) -> Graph:
     """source -> `width` parallel no-op nodes -> sink, all of them in flight at once."""
-    graph_options, node_options = _mode_options(local)
-    graph = Graph(
-        f"bench-fanout-{width}-{mode_name(local)}",
-        max_workers=max(width, 1),
-        **graph_options,
-    )
-    graph.add_node("source", noop, **node_options)
-    graph.add_node("sink", noop, **node_options)
+    graph = Graph(f"bench-fanout-{width}-{mode_name(local)}", max_workers=width, local=local)
+    graph.add_node("source", noop)
+    graph.add_node("sink", noop)
     for i in range(width):
-        graph.add_node(f"n{i}", noop, **node_options)
+        graph.add_node(f"n{i}", noop)
         graph.add_edge("source", f"n{i}")
         graph.add_edge(f"n{i}", "sink")
     graph.set_entry_point(["source"])
@@ -60,10 +45,8 @@ def fanout_graph(width: int, *, local: bool) -> Graph:
 
 def long_chain(length: int, *, local: bool) -> Chain:
     """`length` increment steps one after another; returns its input + `length`."""
-    chain_options, step_options = _mode_options(local)
-    chain_step = increment.with_options(**step_options) if step_options else increment
     return Chain(
-        f"bench-chain-{length}-{mode_name(local)}", steps=[chain_step] * length, **chain_options
+        f"bench-chain-{length}-{mode_name(local)}", steps=[increment] * length, local=local
     )
 
 

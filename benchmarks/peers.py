@@ -97,9 +97,7 @@ class TemporalRuns:
         """Run one order; return the workflow id and the result."""
         if isinstance(self.target, Graph):
             orchestrator = Orchestrator(self.client, self.queue)
-            handle = await orchestrator.start_handle(
-                self.target, ORDER, request_eager_start=self.eager
-            )
+            handle = await orchestrator.start_handle(self.target, ORDER, eager=self.eager)
         else:
             handle = await self.client.start_workflow(
                 self.target,
@@ -266,7 +264,7 @@ async def main() -> None:
     print(f"peers: six-node order DAG on eight systems · {h.machine()}")
     started = time.perf_counter()
     async with contextlib.AsyncExitStack() as stack:
-        env = await stack.enter_async_context(h.server("dev-eager"))
+        env = await stack.enter_async_context(h.server("dev"))
         queue = await stack.enter_async_context(
             h.running_worker(
                 env.client,

@@ -71,7 +71,7 @@ async def run_once(
     handle = await Orchestrator(client, queue).start_handle(
         target,
         arg,
-        request_eager_start=local,
+        eager=local,
         workflow_id=workflow_id or f"{target.name}-{uuid.uuid4().hex}",
     )
     await handle.result()
@@ -236,7 +236,7 @@ async def measure(args: argparse.Namespace, results: dict[str, Any]) -> None:
         chains = {(n, m): _shapes.long_chain(n, local=m) for n in lengths for m in MODES}
     command = " ".join(["scaling.py", *sys.argv[1:]])
     async with contextlib.AsyncExitStack() as stack:
-        env = await stack.enter_async_context(h.server("dev-eager"))
+        env = await stack.enter_async_context(h.server("dev"))
         queue = await stack.enter_async_context(
             h.running_worker(env.client, targets=[*fanouts.values(), *chains.values()],
                              activities=_shapes.STEPS)
