@@ -37,7 +37,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	touch $(BENCH_STAMP)
 
 # Every script runs even when an earlier one misses a target; the exit status is 1 if any did.
-BENCHMARKS := chain_overhead graph_overhead peers scaling
+BENCHMARKS := chain_overhead graph_overhead peers scaling long_runs throughput
 bench: $(BENCH_STAMP)
 	@status=0; for script in $(BENCHMARKS); do \
 		$(BIN)/python benchmarks/$$script.py || status=1; \
