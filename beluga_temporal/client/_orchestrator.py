@@ -13,6 +13,7 @@ from typing import Any
 import temporalio.client
 import temporalio.common
 
+from beluga_temporal import _sdk
 from beluga_temporal.client._control import RunControl
 from beluga_temporal.client._errors import translate
 from beluga_temporal.client._session import ChainSession
@@ -55,17 +56,16 @@ def workflow_type_of(target: StartTarget) -> str:
         return target.name
     if isinstance(target, str):
         return target
-    definition = getattr(target, "__temporal_workflow_definition", None)
-    if definition is None or definition.name is None:
+    name = _sdk.workflow_name(target)
+    if name is None:
         raise DefinitionError(f"{target!r} is not a Chain, Graph or @workflow.defn class")
-    return str(definition.name)
+    return name
 
 
 def _result_type(target: StartTarget) -> Any:
     if isinstance(target, WorkflowTarget):
         return target.output_type
-    definition = getattr(target, "__temporal_workflow_definition", None)
-    return getattr(definition, "ret_type", None)
+    return _sdk.workflow_result_type(target)
 
 
 class Orchestrator(RunControl):
