@@ -9,15 +9,37 @@ from beluga_temporal.client._orchestrator import (
     WorkflowStarter,
     workflow_type_of,
 )
+from beluga_temporal.client._pollers import (
+    QueueNeed,
+    annotate_waiting,
+    needed_queues,
+    pollers,
+    step_queue,
+    warn_unpolled,
+)
 from beluga_temporal.client._session import ChainSession
+from beluga_temporal.client._stalls import (
+    failing_workflow_task,
+    last_workflow_task_failure,
+    stalled_message,
+)
 
 __all__ = [
     "DEFAULT_TASK_QUEUE",
     "ChainSession",
     "Orchestrator",
+    "QueueNeed",
     "StartTarget",
     "WorkflowRun",
     "WorkflowStarter",
+    "annotate_waiting",
+    "failing_workflow_task",
+    "last_workflow_task_failure",
+    "needed_queues",
+    "pollers",
+    "stalled_message",
+    "step_queue",
     "translate",
+    "warn_unpolled",
     "workflow_type_of",
 ]

@@ -14,7 +14,9 @@ import temporalio.client
 import temporalio.common
 
 from beluga_temporal.client._errors import translate
+from beluga_temporal.client._pollers import annotate_waiting, warn_unpolled
 from beluga_temporal.client._session import ChainSession
+from beluga_temporal.client._stalls import explain_stall
 from beluga_temporal.declare import Chain, Target
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.plan._options import Duration, to_timedelta
@@ -170,6 +172,7 @@ class Orchestrator:
             execution_timeout=execution_timeout,
             **start_options,
         )
+        await warn_unpolled(self.client, target, task_queue or self.task_queue, handle.id)
         return WorkflowRun(handle.id, handle.result_run_id or "")
 
     async def start_handle(
@@ -235,9 +238,9 @@ class Orchestrator:
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
         try:
             progress: RunProgress = await handle.query(PROGRESS_QUERY, result_type=RunProgress)
-            return progress
         except Exception as error:
-            raise translate(error, workflow_id, run_id) from error
+            raise await explain_stall(self.client, error, workflow_id, run_id) from error
+        return await annotate_waiting(self.client, workflow_id, run_id, progress)
 
     async def watch(
         self, workflow_id: str, run_id: str | None = None, *, interval: Duration = 0.2
