@@ -15,7 +15,7 @@ from beluga_temporal.cli._errors import UsageError
 from beluga_temporal.cli._io import echo_json, parse_input
 from beluga_temporal.cli._progress import follow_progress, result_with_progress
 from beluga_temporal.cli._targets import discover_module, import_module, load_target
-from beluga_temporal.client import Orchestrator, StartTarget
+from beluga_temporal.client import Orchestrator, StartTarget, unless_stalled
 from beluga_temporal.declare import Chain, Target
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.observability import setup_observability
@@ -49,10 +49,13 @@ async def _run_remote(
     orch = await cli.orchestrator(options.pop("task_queue"))
     run = await orch.start(target, value, **options)
     if watch:
-        return await result_with_progress(
+        waiting = result_with_progress(
             orch, run.workflow_id, run.run_id, console=Console(stderr=True)
         )
-    return await orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
+    else:
+        waiting = orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
+    # A run whose workflow task keeps failing would wait silently: name the failure.
+    return await unless_stalled(orch.client, waiting, run.workflow_id, run.run_id)
 
 
 def _module_steps(target: Target | type) -> list[Any]:

@@ -19,9 +19,10 @@ from beluga_temporal.client._pollers import (
 )
 from beluga_temporal.client._session import ChainSession
 from beluga_temporal.client._stalls import (
+    WorkflowTaskFailure,
     failing_workflow_task,
     last_workflow_task_failure,
-    stalled_message,
+    unless_stalled,
 )
 
 __all__ = [
@@ -32,14 +33,15 @@ __all__ = [
     "StartTarget",
     "WorkflowRun",
     "WorkflowStarter",
+    "WorkflowTaskFailure",
     "annotate_waiting",
     "failing_workflow_task",
     "last_workflow_task_failure",
     "needed_queues",
     "pollers",
-    "stalled_message",
     "step_queue",
     "translate",
+    "unless_stalled",
     "warn_unpolled",
     "workflow_type_of",
 ]

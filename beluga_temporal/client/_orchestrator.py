@@ -16,7 +16,7 @@ import temporalio.common
 from beluga_temporal.client._errors import translate
 from beluga_temporal.client._pollers import annotate_waiting, warn_unpolled
 from beluga_temporal.client._session import ChainSession
-from beluga_temporal.client._stalls import explain_stall
+from beluga_temporal.client._stalls import unless_stalled
 from beluga_temporal.declare import Chain, Target
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.plan._options import Duration, to_timedelta
@@ -237,9 +237,10 @@ class Orchestrator:
         """Query the live progress of a generated workflow run."""
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
         try:
-            progress: RunProgress = await handle.query(PROGRESS_QUERY, result_type=RunProgress)
+            query = handle.query(PROGRESS_QUERY, result_type=RunProgress)
+            progress: RunProgress = await unless_stalled(self.client, query, workflow_id, run_id)
         except Exception as error:
-            raise await explain_stall(self.client, error, workflow_id, run_id) from error
+            raise translate(error, workflow_id, run_id) from error
         return await annotate_waiting(self.client, workflow_id, run_id, progress)
 
     async def watch(

@@ -111,7 +111,11 @@ def _warning(need: QueueNeed, what: str) -> str:
         subject = f"the workflow of {what} waits"
     else:
         names = ", ".join(need.steps)
-        subject = f"step{'s' if len(need.steps) > 1 else ''} {names} of {what} wait"
+        subject = (
+            f"steps {names} of {what} wait"
+            if len(need.steps) > 1
+            else (f"step {names} of {what} waits")
+        )
     return (
         f"no worker polls task queue '{need.queue}' for {need.kind} tasks: {subject} "
         f"until one does (start one, e.g. `beluga worker MODULE --task-queue {need.queue}`)"

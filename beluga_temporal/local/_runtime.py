@@ -18,7 +18,6 @@ from beluga_temporal.client import (
     StartTarget,
     failing_workflow_task,
     last_workflow_task_failure,
-    stalled_message,
     workflow_type_of,
 )
 from beluga_temporal.errors import ConfigurationError, ExecutionError, RunTimeoutError
@@ -33,9 +32,9 @@ T = TypeVar("T")
 STALL_CHECK_INTERVAL = 1.0
 """Seconds between checks that a run waited on by `execute` is not stuck."""
 STALL_ATTEMPTS = 3
-"""A workflow task that failed this many times in a row fails `execute`: no other worker
-will come to run it (one failure can be transient, e.g. a deadlock-detector timeout on a
-starved machine)."""
+"""A run whose workflow task reached this attempt (failed twice in a row) fails
+`execute`: no other worker will come to run it. One failure can be transient (a
+deadlock-detector timeout on a starved machine); "not registered" ones fail at once."""
 
 
 class LocalRuntime:
@@ -248,10 +247,13 @@ class LocalRuntime:
             if run.done():
                 return run.result()
             failure = await failing_workflow_task(
-                self.client, workflow_id, min_attempt=STALL_ATTEMPTS
+                self.client, workflow_id, from_history=self.kind == "time-skipping"
             )
-            if failure is not None:
-                message = stalled_message(workflow_id, failure)
+            if failure is not None and (failure.permanent or failure.attempt >= STALL_ATTEMPTS):
+                message = failure.describe(workflow_id) + (
+                    " (a LocalRuntime registers the steps of chains and graphs; pass those a "
+                    "hand-written workflow calls in `activities=`). The run was terminated."
+                )
                 await self.client.get_workflow_handle(workflow_id).terminate(reason=message)
                 raise ExecutionError(message, workflow_id=workflow_id)
 

@@ -3,9 +3,11 @@
 A target's workflow runs on a private queue (`beluga-local-<hex>`) and each task queue
 its steps name (`@step(task_queue="llm")`) gets one worker in this process. One worker
 per queue, never two: two workers with different registrations on one queue would take
-each other's tasks and fail those they do not host. When another target needs more on a
-queue already served, a worker hosting the union replaces the old one, which stops
-polling and is shut down.
+each other's tasks and fail those they do not host (temporalio also refuses a second
+worker for a queue on one client). When another target needs more on a queue already
+served, the old worker is shut down and one hosting the union takes its place; tasks
+scheduled meanwhile wait in the queue, and steps it was running are cancelled and
+retried by their retry policy. That happens only the first time a target is served.
 """
 
 from __future__ import annotations
@@ -95,7 +97,6 @@ class Workers:
         self.client = client
         self._queues: dict[type, str] = {}  # workflow class -> its private queue
         self._hosted: dict[str, _Hosted] = {}
-        self._retiring: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
     def queues(self) -> list[str]:
@@ -111,12 +112,12 @@ class Workers:
         async with self._lock:  # one change at a time: no two workers per queue
             queue = self._queues.setdefault(cls, f"beluga-local-{uuid.uuid4().hex[:8]}")
             # The workflow's worker also hosts its local steps and steps without a queue.
-            self._ensure(queue, {cls: target}, _by_name(activities))
+            await self._ensure(queue, {cls: target}, _by_name(activities))
             for name, group in _group_by_queue(steps).items():
-                self._ensure(name, {}, _by_name(group))
+                await self._ensure(name, {}, _by_name(group))
             return queue
 
-    def _ensure(
+    async def _ensure(
         self, queue: str, targets: dict[type, WorkerTarget], activities: dict[str, Any]
     ) -> None:
         old = self._hosted.get(queue)
@@ -125,23 +126,19 @@ class Workers:
         if old is not None:
             targets = {**old.targets, **targets}
             activities = _by_name([*old.activities.values(), *activities.values()])
+            del self._hosted[queue]
+            await _stop(old)
         worker = create_worker(
             self.client, queue, targets=list(targets.values()), activities=list(activities.values())
         )
         task = asyncio.create_task(worker.run())
         self._hosted[queue] = _Hosted(targets, activities, worker, task)
-        if old is not None:
-            # Started after its replacement so the queue is never unserved; it stops
-            # polling at once and its running steps are cancelled (and retried).
-            retire = asyncio.create_task(_stop(old))
-            self._retiring.add(retire)
-            retire.add_done_callback(self._retiring.discard)
 
     async def shutdown(self) -> None:
         """Stop every worker (bounded by `WORKER_STOP_TIMEOUT` each)."""
         hosted, self._hosted = list(self._hosted.values()), {}
         self._queues.clear()
-        await asyncio.gather(*(_stop(h) for h in hosted), *list(self._retiring))
+        await asyncio.gather(*(_stop(h) for h in hosted))
 
 
 def _group_by_queue(activities: Iterable[Callable[..., Any]]) -> dict[str, list[Any]]:

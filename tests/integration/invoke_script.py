@@ -29,6 +29,7 @@ async def boom(state: dict[str, Any]) -> dict[str, Any]:
 
 @step
 async def block(state: dict[str, Any]) -> dict[str, Any]:
+    print("server", server_pid(), flush=True)
     print("running", flush=True)
     await asyncio.Event().wait()  # until the process is signalled
     return {}
@@ -59,14 +60,7 @@ def server_pid() -> int:
 async def main(mode: str) -> None:
     target = graph({"ok": fine, "fail": boom, "block": block}[mode])
     if mode == "block":
-        task = asyncio.ensure_future(target.invoke({"x": 1}))
-        while not task.done():  # report the server as soon as it is up
-            try:
-                print("server", server_pid(), flush=True)
-                break
-            except AssertionError:
-                await asyncio.sleep(0.05)
-        await task
+        await target.invoke({"x": 1})
         return
     try:
         print(await target.invoke({"x": 1}), flush=True)

@@ -2,8 +2,10 @@
 
 Each case runs `invoke_script.py` as its own process, the way a user runs a script:
 five times after a successful run, five times after a failed one (caught by the
-script), and once each interrupted mid-step by SIGINT (a terminal's Ctrl-C, sent to
-the script's process group), SIGTERM and SIGKILL. The runs go four at a time.
+script); once each interrupted mid-step by SIGINT (a terminal's Ctrl-C, sent to the
+script's process group), SIGTERM and SIGKILL (sent to the script alone, as `kill`,
+`timeout` or an OOM killer do); and once with Ctrl-C while it exits after a failed run.
+The runs go four at a time.
 """
 
 from __future__ import annotations
@@ -48,10 +50,24 @@ class Outcome:
         return f"{self.case}: rc={self.returncode}\n{self.stdout}\n{self.stderr[-3000:]}"
 
 
-def _run(case: str) -> Outcome:
-    mode, _, sig_name = case.partition("+")
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """A script run: `mode` for the script, and a signal sent when it prints `after`."""
+
+    mode: str
+    signal: str = ""
+    after: str = ""
+    group: bool = False
+    """Signal the script's process group (a terminal's Ctrl-C), not just the script."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.mode}+{self.signal}" if self.signal else self.mode
+
+
+def _run(case: Case) -> Outcome:
     proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT), mode],
+        [sys.executable, str(SCRIPT), case.mode],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -60,14 +76,15 @@ def _run(case: str) -> Outcome:
     )
     stdout_lines: list[str] = []
     signalled_at = None
-    if sig_name:
+    if case.signal:
         assert proc.stdout is not None
-        for line in proc.stdout:  # the step is running once it says so
+        for line in proc.stdout:  # e.g. the step is running once it says so
             stdout_lines.append(line)
-            if line.startswith("running"):
+            if line.startswith(case.after):
                 break
         signalled_at = time.time()
-        os.killpg(proc.pid, getattr(signal, sig_name))
+        send = os.killpg if case.group else os.kill
+        send(proc.pid, getattr(signal, case.signal))
     try:
         rest, stderr = proc.communicate(timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -77,10 +94,10 @@ def _run(case: str) -> Outcome:
     ended = time.time()
     stdout = "".join(stdout_lines) + rest
     done = re.search(r"^done (\S+)", stdout, re.MULTILINE)
-    start = float(done.group(1)) if done else signalled_at
+    start = signalled_at or (float(done.group(1)) if done else None)
     server = re.search(r"^server (\d+)", stdout, re.MULTILINE)
     return Outcome(
-        case,
+        case.name,
         proc.returncode,
         stdout,
         stderr,
@@ -91,7 +108,13 @@ def _run(case: str) -> Outcome:
 
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, list[Outcome]]:
-    cases = ["ok"] * 5 + ["fail"] * 5 + ["block+SIGINT", "block+SIGTERM", "block+SIGKILL"]
+    cases = [Case("ok")] * 5 + [Case("fail")] * 5
+    cases += [
+        Case("block", "SIGINT", after="running", group=True),
+        Case("block", "SIGTERM", after="running"),
+        Case("block", "SIGKILL", after="running"),
+        Case("fail", "SIGINT", after="server", group=True),
+    ]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(_run, cases))
     grouped: dict[str, list[Outcome]] = {}
@@ -174,3 +197,16 @@ def test_sigkill_of_the_script_takes_its_server_along(
     (outcome,) = outcomes["block+SIGKILL"]
     assert outcome.returncode == -signal.SIGKILL, str(outcome)
     assert _server_gone(outcome), f"server {outcome.server} orphaned by SIGKILL"
+
+
+def test_ctrl_c_while_exiting_after_a_failure(outcomes: dict[str, list[Outcome]]) -> None:
+    (outcome,) = outcomes["fail+SIGINT"]
+    # Already gone (0), or interrupted on its way out (-SIGINT): either way at once.
+    assert outcome.returncode in (0, -signal.SIGINT), str(outcome)
+    assert outcome.exit_latency is not None
+    assert outcome.exit_latency < SIGNAL_EXIT, str(outcome)
+    _assert_quiet(
+        outcome,
+        allowed=("ValueError: nope", "asyncio.exceptions.CancelledError", "KeyboardInterrupt"),
+    )
+    assert _server_gone(outcome), f"server {outcome.server} outlived the script"
