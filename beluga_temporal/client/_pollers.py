@@ -33,6 +33,8 @@ DESCRIBE_TIMEOUT = timedelta(seconds=5)
 POLLED_CACHE_SECONDS = 60.0
 """A queue seen polled is not asked about again for this long (one RPC per start is
 enough of a cost on a busy cluster)."""
+RECHECK_AFTER = 0.5
+"""Seconds before an unpolled queue is asked about again (a new worker's first poll)."""
 WAIT_SHOWN_AFTER = 2.0
 """Seconds a step may wait for a busy (but polled) queue before progress mentions it."""
 
@@ -106,6 +108,11 @@ async def _unpolled(client: temporalio.client.Client, need: QueueNeed) -> bool:
     return True
 
 
+async def _unpolled_of(client: temporalio.client.Client, needs: list[QueueNeed]) -> list[QueueNeed]:
+    gaps = await asyncio.gather(*(_unpolled(client, need) for need in needs))
+    return [need for need, gap in zip(needs, gaps, strict=True) if gap]
+
+
 def _warning(need: QueueNeed, what: str) -> str:
     if need.kind == "workflow":
         subject = f"the workflow of {what} waits"
@@ -130,14 +137,15 @@ async def warn_unpolled(
     Returns:
         The warnings (empty when every queue is polled or the server cannot say).
     """
-    needs = needed_queues(target, task_queue)
     try:
-        missing = await asyncio.gather(*(_unpolled(client, need) for need in needs))
+        missing = await _unpolled_of(client, needed_queues(target, task_queue))
+        if missing:  # a worker started just now may not have polled yet: ask once more
+            await asyncio.sleep(RECHECK_AFTER)
+            missing = await _unpolled_of(client, missing)
     except Exception as error:
         logger.debug("cannot check the pollers of %s: %s", workflow_id, error)
         return []
-    what = f"run '{workflow_id}'"
-    warnings = [_warning(need, what) for need, gap in zip(needs, missing, strict=True) if gap]
+    warnings = [_warning(need, f"run '{workflow_id}'") for need in missing]
     for warning in warnings:
         logger.warning(warning)
     return warnings

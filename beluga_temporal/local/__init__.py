@@ -4,7 +4,6 @@ from beluga_temporal.local._binaries import dev_server_path, find_binary, test_s
 from beluga_temporal.local._environment import (
     LATENCY_TUNING,
     RuntimeKind,
-    dev_server_args,
     start_environment,
 )
 from beluga_temporal.local._runtime import LocalRuntime
@@ -14,7 +13,6 @@ __all__ = [
     "LATENCY_TUNING",
     "LocalRuntime",
     "RuntimeKind",
-    "dev_server_args",
     "dev_server_path",
     "find_binary",
     "shared_runtime",

@@ -130,3 +130,29 @@ async def test_a_timed_out_run_says_its_workflow_task_was_failing(
     # Timed out before the first check (one second): the error still says why.
     with pytest.raises(RunTimeoutError, match="local_thing is not registered"):
         await time_skipping_runtime.execute(NeedsLocal, 1, execution_timeout=0.5)
+
+
+HOLDING = asyncio.Event()
+
+
+@step
+async def hold(state: dict[str, Any]) -> dict[str, Any]:
+    HOLDING.set()
+    await asyncio.Event().wait()  # until cancelled
+    return {}
+
+
+async def test_a_caller_that_gives_up_cancels_its_run(dev_runtime: LocalRuntime) -> None:
+    HOLDING.clear()
+    graph = one_step_graph("give-up", hold, timeout=60)
+    workflow_id = f"give-up-{uuid.uuid4().hex[:8]}"
+    caller = asyncio.ensure_future(dev_runtime.execute(graph, {}, workflow_id=workflow_id))
+    await asyncio.wait_for(HOLDING.wait(), 15)
+    caller.cancel()  # e.g. a notebook cell interrupted while awaiting `invoke()`
+    handle = dev_runtime.client.get_workflow_handle(workflow_id)
+    deadline = time.monotonic() + 15
+    while (status := (await handle.describe()).status) is not None and status.name == "RUNNING":
+        assert time.monotonic() < deadline, "the run went on after its caller gave up"
+        await asyncio.sleep(0.05)
+    assert status is not None
+    assert status.name == "CANCELED"
