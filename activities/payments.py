@@ -1,9 +1,14 @@
-"""Payment: charge an order exactly once, however often Temporal retries the step.
+"""Payment: charge an order exactly once per run, however often Temporal retries the step.
 
-The charge is recorded in a SQLite ledger under an idempotency key made of the workflow
-id and the activity id. Both stay the same across the attempts of one activity, so a
-retry (after a crash, a timeout or an error raised after the charge) finds the first
-charge and returns it instead of charging again.
+The charge is recorded in a SQLite ledger under the step's idempotency key
+(`step_context().idempotency_key`: workflow id, run id, activity id). It stays the same
+across the attempts of one scheduled step, so a retry (after a crash, a timeout or an
+error raised after the charge) finds the first charge and returns it instead of charging
+again. A new run under the same workflow id (an order re-run after a failure) is a new
+charge request with its own key: it is recorded, never answered with an earlier run's
+charge of perhaps another amount.
+
+The ledger holds payment data: its file is created readable by its owner only (0600).
 """
 
 from __future__ import annotations
@@ -16,11 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import temporalio.activity
-
 from activities.models import Order, PaidOrder
 from beluga_temporal import RetryPolicy, step
 from beluga_temporal.observability import get_logger
+from beluga_temporal.resilience import step_context
 
 log = get_logger(__name__)
 
@@ -62,6 +66,7 @@ class Ledger:
         """Open (creating if needed) the ledger at `path` (default `ledger_path()`)."""
         self.path = path or ledger_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         with self._connect() as db:
             db.execute(_SCHEMA)
 
@@ -104,18 +109,18 @@ class Ledger:
         return [Charge(*row) for row in rows]
 
 
-def idempotency_key() -> str:
-    """The current activity's key: workflow id + activity id (stable across retries)."""
-    info = temporalio.activity.info()
-    return f"{info.workflow_id}/{info.activity_id}"
+def _create_private(path: Path) -> None:
+    # SQLite creates a missing file (and its -wal/-shm files, which copy the database
+    # file's mode) world-readable under the usual umask; create it 0600 first.
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def charge(order: Order) -> PaidOrder:
-    """Charge `order` once per activity (the body of `process_payment`)."""
-    info = temporalio.activity.info()
-    key = idempotency_key()
-    recorded = Ledger().charge_once(key, order.order_id, order.order_value, info.attempt)
-    replayed = recorded.attempt != info.attempt
+    """Charge `order` once per scheduled step (the body of `process_payment`)."""
+    ctx = step_context()
+    key = ctx.idempotency_key
+    recorded = Ledger().charge_once(key, order.order_id, order.order_value, ctx.attempt)
+    replayed = recorded.attempt != ctx.attempt
     log.info(
         "payment recorded" if not replayed else "payment already recorded; not charged again",
         order_id=order.order_id,

@@ -13,18 +13,22 @@ from beluga_temporal.errors import (
     CircuitOpenError,
     ConfigurationError,
     DefinitionError,
+    EncryptionKeyError,
     ExecutionError,
     GraphExecutionError,
+    InvalidInputError,
     PayloadTooLargeError,
     RunCancelledError,
     RunTimeoutError,
     StepFailedError,
+    UnknownPlanError,
     WorkflowAlreadyStartedError,
 )
 from beluga_temporal.llm import llm_decision, llm_step
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.memory import BufferMemory, WindowMemory
 from beluga_temporal.observability import setup_observability
+from beluga_temporal.plugin import BelugaPlugin
 from beluga_temporal.resilience import (
     CircuitBreaker,
     StepContext,
@@ -35,7 +39,7 @@ from beluga_temporal.resilience import (
 from beluga_temporal.runtime import ErrorInfo, NodeProgress, RunProgress, Usage
 from beluga_temporal.settings import BelugaSettings
 from beluga_temporal.state import Change, InMemoryStore, SqliteStore, StateStore
-from beluga_temporal.worker import BelugaPlugin, create_worker
+from beluga_temporal.worker import create_worker
 
 __all__ = [
     "BelugaError",
@@ -49,11 +53,13 @@ __all__ = [
     "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
+    "EncryptionKeyError",
     "ErrorInfo",
     "ExecutionError",
     "Graph",
     "GraphExecutionError",
     "InMemoryStore",
+    "InvalidInputError",
     "LocalRuntime",
     "NodeProgress",
     "Orchestrator",
@@ -68,6 +74,7 @@ __all__ = [
     "StepContext",
     "StepFailedError",
     "StepOptions",
+    "UnknownPlanError",
     "Usage",
     "WindowMemory",
     "WorkflowAlreadyStartedError",

@@ -5,8 +5,12 @@ Every exception the framework raises derives from one root::
     BelugaError
     ├── DefinitionError          a chain/graph/step declaration is invalid (caught early)
     ├── ConfigurationError       settings, binaries, providers or connections are wrong
+    │   ├── CircuitBreakerNotDeclaredError  a step names a breaker its worker never made
+    │   └── EncryptionKeyError   a payload is encrypted with a key this process lacks
     ├── CircuitOpenError         a circuit breaker refused a call (retryable, `.retry_after`)
     ├── PayloadTooLargeError     a value is over Temporal's payload limit (`.size`, `.limit`)
+    ├── InvalidInputError        a run's input does not fit the declared state model
+    ├── UnknownPlanError         a run started on a plan version this process does not know
     └── ExecutionError           a run failed; carries workflow id / run id
         ├── StepFailedError      a step failed after its retries (`.step`, `.error_type`)
         ├── GraphExecutionError  a graph node failed (`.node`, `.completed`, `.skipped`)
@@ -25,15 +29,19 @@ from typing import Any
 
 __all__ = [
     "BelugaError",
+    "CircuitBreakerNotDeclaredError",
     "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
+    "EncryptionKeyError",
     "ExecutionError",
     "GraphExecutionError",
+    "InvalidInputError",
     "PayloadTooLargeError",
     "RunCancelledError",
     "RunTimeoutError",
     "StepFailedError",
+    "UnknownPlanError",
     "WorkflowAlreadyStartedError",
 ]
 
@@ -51,6 +59,24 @@ class DefinitionError(BelugaError):
 
 class ConfigurationError(BelugaError):
     """Settings, binaries, providers or connection parameters are wrong or missing."""
+
+
+class EncryptionKeyError(ConfigurationError):
+    """A payload cannot be decrypted with the keys this process has.
+
+    Raised by the payload codec (`beluga_temporal.security`) when a payload names a key
+    id that is neither the current key nor one of `security.previous_keys`, when this
+    process has no key at all, or when an encrypted payload fails authentication.
+    A workflow task that meets it fails and is retried, so the run goes on once a
+    worker with the right key polls its task queue.
+
+    Attributes:
+        key_id: The key id the payload names (`None` when it names none).
+    """
+
+    def __init__(self, message: str, *, key_id: str | None) -> None:
+        super().__init__(message)
+        self.key_id = key_id
 
 
 class ExecutionError(BelugaError):
@@ -114,6 +140,7 @@ class GraphExecutionError(ExecutionError):
         completed: Nodes that completed, in completion order.
         skipped: Nodes that were skipped (including those the failure left unstarted).
         cancelled: Nodes that were running and were cancelled (`fail_fast`).
+        unfinished: Finish points that did not succeed (`on_error="continue"`).
     """
 
     def __init__(
@@ -126,6 +153,7 @@ class GraphExecutionError(ExecutionError):
         completed: list[str],
         skipped: list[str],
         cancelled: list[str] | None = None,
+        unfinished: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, node=node, **kwargs)
@@ -134,6 +162,7 @@ class GraphExecutionError(ExecutionError):
         self.completed = completed
         self.skipped = skipped
         self.cancelled = cancelled or []
+        self.unfinished = unfinished or []
 
 
 class RunTimeoutError(ExecutionError):
@@ -177,6 +206,27 @@ class CircuitOpenError(BelugaError):
         self.retry_after = retry_after
 
 
+class CircuitBreakerNotDeclaredError(ConfigurationError):
+    """A step names a circuit breaker that its worker process never declared.
+
+    Never retried: the worker's configuration does not change between attempts. Inside
+    a step it becomes a non-retryable `ApplicationError`, before the step's function
+    runs.
+
+    Attributes:
+        breaker: The breaker's name.
+    """
+
+    def __init__(self, breaker: str) -> None:
+        super().__init__(
+            f"circuit breaker '{breaker}' is not declared in this worker process: create it "
+            f"with CircuitBreaker({breaker!r}, max_failures=..., reset_timeout=...) in a "
+            "module the worker imports (e.g. next to the steps that use it), or pass that "
+            "object as @step(circuit_breaker=...)"
+        )
+        self.breaker = breaker
+
+
 class PayloadTooLargeError(BelugaError):
     """A step input or result, or a run input, is over Temporal's payload size limit.
 
@@ -197,6 +247,33 @@ class PayloadTooLargeError(BelugaError):
         self.what = what
         self.size = size
         self.limit = limit
+
+
+class InvalidInputError(BelugaError):
+    """A run's input does not fit the state model its graph declares.
+
+    Raised by starters before anything starts; a run started by another client with
+    such an input fails with the same message.
+    """
+
+
+class UnknownPlanError(BelugaError):
+    """A run started on a version of a chain or graph that this process does not know.
+
+    Inside a worker it fails the workflow task (the run waits, unharmed, for a worker
+    that knows its plan); `beluga replay` reports it per history.
+
+    Attributes:
+        workflow_id: The run's workflow id.
+        started: Fingerprint of the plan the run started on.
+        known: Fingerprints this process knows, newest first.
+    """
+
+    def __init__(self, message: str, *, workflow_id: str, started: str, known: list[str]) -> None:
+        super().__init__(message)
+        self.workflow_id = workflow_id
+        self.started = started
+        self.known = known
 
 
 def _mib(size: int) -> str:

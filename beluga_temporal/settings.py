@@ -1,13 +1,17 @@
 """Process configuration: a YAML file plus `BELUGA_*` environment overrides.
 
 The schema is the seed document's (`orchestration.chain / graph / workflow`, `llm`) plus
-Temporal TLS / API key, observability and the embedded runtime. Precedence, highest
-first: keyword arguments → `BELUGA_<SECTION>__<KEY>` variables → the short aliases
-(`BELUGA_TEMPORAL_ADDRESS`, …) → the YAML file → defaults. See `beluga.example.yaml`.
+Temporal TLS / API key, observability, payload encryption and the embedded runtime.
+Precedence, highest first: keyword arguments → `BELUGA_<SECTION>__<KEY>` variables → the
+short aliases (`BELUGA_TEMPORAL_ADDRESS`, …) → the standard `OTEL_*` variables (for
+`observability`) → the YAML file → defaults. See `beluga.example.yaml`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import re
 from contextvars import ContextVar
@@ -28,8 +32,14 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from beluga_temporal._otel_env import ENDPOINT_KEYS, otel_observability
 from beluga_temporal.errors import ConfigurationError
 
 __all__ = [
@@ -40,9 +50,11 @@ __all__ = [
     "LocalSettings",
     "ObservabilitySettings",
     "OrchestrationSettings",
+    "SecuritySettings",
     "TLSSettings",
     "TemporalSettings",
     "WorkflowSettings",
+    "decode_encryption_key",
     "parse_duration",
 ]
 
@@ -55,6 +67,7 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "BELUGA_TEMPORAL_NAMESPACE": ("orchestration", "workflow", "temporal", "namespace"),
     "BELUGA_TASK_QUEUE": ("orchestration", "workflow", "temporal", "task_queue"),
     "BELUGA_OTLP_ENDPOINT": ("observability", "otlp_endpoint"),
+    "BELUGA_ENCRYPTION_KEY": ("security", "encryption_key"),
 }
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -206,12 +219,27 @@ class WorkflowSettings(_Section):
     (applied by `beluga worker` and the order worker through `create_worker`)."""
 
 
+class HistorySettings(_Section):
+    """When a long chain, graph or session continues as new (see DESIGN section 3.8).
+
+    Temporal ends a run at 51,200 events or 50 MB of history; runs continue as new at a
+    quiet point when Temporal suggests it or past these bounds, whichever comes first.
+    The values a run starts with travel with it.
+    """
+
+    max_events: int = Field(default=20_000, ge=50, le=50_000)
+    """Continue as new once a run's history has this many events."""
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=64 * 1024, le=48 * 1024 * 1024)
+    """Continue as new once a run's history is this large, in bytes."""
+
+
 class OrchestrationSettings(_Section):
     """The seed's `orchestration` section."""
 
     chain: ChainSettings = ChainSettings()
     graph: GraphSettings = GraphSettings()
     workflow: WorkflowSettings = WorkflowSettings()
+    history: HistorySettings = HistorySettings()
 
 
 def _default_llm_provider() -> str:
@@ -251,11 +279,19 @@ class ObservabilitySettings(_Section):
     """Logs, traces and metrics (see `setup_observability`)."""
 
     otlp_endpoint: str | None = None
-    """OTLP collector base URL, e.g. `http://localhost:4318`; `None` disables export."""
+    """OTLP collector base URL, e.g. `http://localhost:4318`; `None` disables export.
+    Default from `OTEL_EXPORTER_OTLP_ENDPOINT` (see `setup_observability`)."""
+    otlp_traces_endpoint: str | None = None
+    """Full URL spans are sent to (used as is, e.g. `http://collector:4318/v1/traces`);
+    default `<otlp_endpoint>/v1/traces`. From `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`."""
     otlp_protocol: Literal["grpc", "http"] = "http"
-    """`http` (protobuf over HTTP, port 4318) or `grpc` (port 4317)."""
+    """`http` (protobuf over HTTP, port 4318) or `grpc` (port 4317). From
+    `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf` or `grpc`)."""
     service_name: str = Field(default="beluga", min_length=1)
-    """`service.name` resource attribute."""
+    """`service.name` resource attribute. From `OTEL_SERVICE_NAME`."""
+    resource_attributes: dict[str, str] = Field(default_factory=dict)
+    """More resource attributes (e.g. `deployment.environment`), merged over
+    `OTEL_RESOURCE_ATTRIBUTES`."""
     log_format: Literal["auto", "console", "json"] = "auto"
     """`auto`: console renderer on a terminal, JSON lines otherwise."""
     log_level: Annotated[
@@ -266,9 +302,94 @@ class ObservabilitySettings(_Section):
     capture_prompts: bool = False
     """Put prompt and completion text on spans and logs (off: it may hold personal data)."""
     tracing_enabled: bool = True
-    """Export spans when `otlp_endpoint` is set."""
+    """Export spans when an endpoint is set. `OTEL_TRACES_EXPORTER=none` turns it off."""
     metrics_enabled: bool = True
-    """Export metrics when `otlp_endpoint` (or `prometheus_bind`) is set."""
+    """Export metrics when `otlp_endpoint` (or `prometheus_bind`) is set.
+    `OTEL_METRICS_EXPORTER=none` turns it off."""
+
+
+AES_KEY_BYTES = 32
+"""Length of an encryption key: AES-256."""
+
+
+def decode_encryption_key(text: str) -> bytes:
+    """Decode a base64 encryption key (standard or URL-safe alphabet) and check its size.
+
+    Args:
+        text: Base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`.
+
+    Returns:
+        The 32 key bytes.
+
+    Raises:
+        ValueError: `text` is not base64, or does not decode to 32 bytes. The message
+            never contains the key.
+    """
+    cleaned = "".join(text.split())
+    alphabet = b"-_" if "-" in cleaned or "_" in cleaned else b"+/"
+    try:
+        key = base64.b64decode(cleaned, altchars=alphabet, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            "not valid base64 (generate a key with `openssl rand -base64 32`)"
+        ) from None
+    if len(key) != AES_KEY_BYTES:
+        raise ValueError(
+            f"must be base64 of {AES_KEY_BYTES} bytes (AES-256), got {len(key)} bytes "
+            "(generate a key with `openssl rand -base64 32`)"
+        )
+    return key
+
+
+def _valid_key(value: SecretStr) -> SecretStr:
+    decode_encryption_key(value.get_secret_value())
+    return value
+
+
+def _key_list(value: Any) -> Any:
+    # `k1,k2` or a JSON list in an environment variable; a YAML list passes through
+    if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError("not a JSON list of base64 keys") from None
+        return [part for part in value.replace(",", " ").split() if part]
+    return value
+
+
+def _blank_is_none(value: Any) -> Any:
+    # `BELUGA_ENCRYPTION_KEY=` in a shell or compose file means "no key", not a bad key
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+EncryptionKey = Annotated[SecretStr, AfterValidator(_valid_key)]
+
+
+class SecuritySettings(_Section):
+    """Payload encryption (see `beluga_temporal.security`).
+
+    With `encryption_key` set, every payload (inputs, results, signals, failure
+    details) is AES-256-GCM encrypted before it reaches Temporal.
+    """
+
+    # a rejected key must not be echoed into an error message or a traceback
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    encryption_key: Annotated[EncryptionKey | None, BeforeValidator(_blank_is_none)] = None
+    """Base64 of 32 random bytes; encrypts new payloads. `None`: no encryption.
+    Env: `BELUGA_ENCRYPTION_KEY` (or `BELUGA_SECURITY__ENCRYPTION_KEY`)."""
+    previous_keys: Annotated[tuple[EncryptionKey, ...], NoDecode, BeforeValidator(_key_list)] = ()
+    """Older keys, still used to decrypt payloads they wrote (key rotation). Env:
+    `BELUGA_SECURITY__PREVIOUS_KEYS`, comma-separated."""
+
+    def key_bytes(self) -> tuple[bytes | None, list[bytes]]:
+        """Return `(current key, previous keys)` as raw bytes."""
+        current = self.encryption_key
+        return (
+            decode_encryption_key(current.get_secret_value()) if current else None,
+            [decode_encryption_key(k.get_secret_value()) for k in self.previous_keys],
+        )
 
 
 class LocalSettings(_Section):
@@ -299,12 +420,15 @@ class BelugaSettings(BaseSettings):
         case_sensitive=False,
         extra="forbid",
         frozen=True,
+        # a rejected value may be a key or token: errors name the setting, not the value
+        hide_input_in_errors=True,
     )
 
     orchestration: OrchestrationSettings = OrchestrationSettings()
     llm: LLMSettings = Field(default_factory=LLMSettings)
     observability: ObservabilitySettings = ObservabilitySettings()
     local: LocalSettings = LocalSettings()
+    security: SecuritySettings = SecuritySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -315,11 +439,13 @@ class BelugaSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Order the sources: kwargs, `BELUGA_*__*` env, short aliases, YAML."""
+        """Order the sources: kwargs, `BELUGA_*__*` env, short aliases, `OTEL_*`, YAML."""
+        kwargs = getattr(init_settings, "init_kwargs", {})
         return (
             init_settings,
             env_settings,
             _MappingSource(settings_cls, _alias_env_values()),
+            _MappingSource(settings_cls, _otel_env_values(kwargs)),
             _MappingSource(settings_cls, _yaml_data.get() or {}),
         )
 
@@ -390,6 +516,18 @@ def _alias_env_values() -> dict[str, Any]:
     return values
 
 
+def _otel_env_values(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The standard `OTEL_*` variables, below `BELUGA_*` ones and above the YAML file."""
+    given = kwargs.get("observability")
+    keys = given.keys() if isinstance(given, dict) else getattr(given, "model_fields_set", ())
+    endpoint_set = any(key in keys for key in ENDPOINT_KEYS) or any(
+        _getenv(f"BELUGA_OBSERVABILITY__{key}") is not None for key in ENDPOINT_KEYS
+    )
+    endpoint_set = endpoint_set or _getenv("BELUGA_OTLP_ENDPOINT") is not None
+    found = otel_observability(os.environ, endpoint_set=endpoint_set)
+    return {"observability": found} if found else {}
+
+
 def _getenv(name: str) -> str | None:
     # case-insensitive like the BELUGA_*__* variables pydantic-settings reads
     lowered = name.lower()
@@ -439,7 +577,8 @@ def _describe(exc: ValidationError, source: Path | None) -> str:
 
 def _env_origin(loc: tuple[int | str, ...]) -> str:
     """Say which environment variable set a bad value, when one did."""
-    keys = tuple(str(part) for part in loc)
+    # `security.previous_keys.0` comes from the one variable holding the whole list
+    keys = tuple(str(part) for part in loc if not isinstance(part, int))
     candidates = ["BELUGA_" + "__".join(keys).upper()]
     candidates += [name for name, path in ENV_ALIASES.items() if path == keys]
     found = [name for name in candidates if _getenv(name) is not None]

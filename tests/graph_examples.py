@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from beluga_temporal import Graph, RetryPolicy, step
+from beluga_temporal import Graph, RetryPolicy, heartbeat, step
 
 # In-process records the tests read back: what ran, when, and in which order.
 EVENTS: list[tuple[str, str, float]] = []
@@ -83,6 +83,24 @@ def sleeping_step(name: str, seconds: float, output: Any = None) -> Any:
             await asyncio.sleep(seconds)
         finally:
             ACTIVE["now"] -= 1
+            note(name, "end")
+        return output
+
+    return run
+
+
+def heartbeating_step(name: str, seconds: float, output: Any = None) -> Any:
+    """A long step that heartbeats, so a cancellation reaches it within ~0.1 s."""
+
+    @step(name=name, timeout=60, heartbeat_timeout=5)
+    async def run(state: dict[str, Any]) -> Any:
+        note(name, "start")
+        try:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                heartbeat()
+                await asyncio.sleep(0.05)
+        finally:
             note(name, "end")
         return output
 

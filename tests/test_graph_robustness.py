@@ -83,7 +83,7 @@ async def test_a_cancelled_node_does_not_run_its_fallback(
 ) -> None:
     ex.COMPENSATED.clear()
     g = Graph("no-fallback-on-cancel")
-    g.add_node("slow", ex.sleeping_step("nf-slow", 20), fallback=ex.compensator("fallback"))
+    g.add_node("slow", ex.heartbeating_step("nf-slow", 20), fallback=ex.compensator("fallback"))
     g.add_node("broken", ex.broken)
     g.set_entry_point(["slow", "broken"])
     with pytest.raises(GraphExecutionError) as caught:

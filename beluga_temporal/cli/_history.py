@@ -18,8 +18,8 @@ import temporalio.worker
 from beluga_temporal.cli._context import CliContext, pass_cli
 from beluga_temporal.cli._errors import EXIT_FAILURE, UsageError
 from beluga_temporal.cli._targets import discover
-from beluga_temporal.worker import BelugaPlugin
-from beluga_temporal.worker._worker import workflows_of
+from beluga_temporal.plugin import BelugaPlugin
+from beluga_temporal.worker import workflows_of
 
 
 @click.group("history")
@@ -191,7 +191,7 @@ def replay(cli: CliContext, histories: tuple[str, ...], targets: tuple[str, ...]
         raise UsageError(f"no Chain, Graph or workflow class found in {', '.join(targets)}")
     replayer = temporalio.worker.Replayer(
         workflows=workflows_of(found.targets),
-        plugins=[BelugaPlugin()],
+        plugins=[BelugaPlugin(settings=cli.settings())],  # the keys of `--config`
         runtime=None if cli.debug else quiet_runtime(),
     )
     with _sdk_logs_silenced(not cli.debug):

@@ -15,10 +15,15 @@ from beluga_temporal.cli._errors import UsageError
 from beluga_temporal.cli._io import echo_json, parse_input
 from beluga_temporal.cli._progress import follow_progress, result_with_progress
 from beluga_temporal.cli._targets import discover_module, import_module, load_target
-from beluga_temporal.client import Orchestrator, StartTarget, unless_stalled
-from beluga_temporal.declare import Chain, Target
+from beluga_temporal.client import (
+    Orchestrator,
+    StartTarget,
+    poller_checks_done,
+    unless_stalled,
+)
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.observability import setup_observability
+from beluga_temporal.runtime import WorkflowTarget
 
 _input_option = click.option(
     "--input",
@@ -40,7 +45,7 @@ def resolve_start_target(spec: str) -> StartTarget:
 
 
 def _result_type(target: StartTarget) -> Any:
-    return target.output_type if isinstance(target, Chain) else None
+    return target.output_type if isinstance(target, WorkflowTarget) else None
 
 
 async def _run_remote(
@@ -58,9 +63,9 @@ async def _run_remote(
     return await unless_stalled(orch.client, waiting, run.workflow_id, run.run_id)
 
 
-def _module_steps(target: Target | type) -> list[Any]:
+def _module_steps(target: WorkflowTarget | type) -> list[Any]:
     # A hand-written workflow calls steps its module imports; register them all.
-    if isinstance(target, Target):
+    if isinstance(target, WorkflowTarget):
         return []
     return discover_module(import_module(target.__module__)).activities
 
@@ -133,6 +138,7 @@ def start(
     async def go() -> tuple[str, str]:
         orch = await cli.orchestrator(task_queue)
         started = await orch.start(resolved, value, workflow_id=workflow_id)
+        await poller_checks_done()  # its warnings (no worker polls ...) before we exit
         return started.workflow_id, started.run_id
 
     started_id, run_id = asyncio.run(go())

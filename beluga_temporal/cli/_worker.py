@@ -15,7 +15,7 @@ from beluga_temporal.cli._targets import Discovered, discover
 from beluga_temporal.client import Orchestrator, workflow_type_of
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.observability import get_logger, setup_observability
-from beluga_temporal.plan._options import RetryPolicy
+from beluga_temporal.plan import RetryPolicy
 from beluga_temporal.worker import create_worker
 
 log = get_logger("beluga.worker")

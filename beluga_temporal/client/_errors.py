@@ -19,7 +19,7 @@ from beluga_temporal.errors import (
     StepFailedError,
     WorkflowAlreadyStartedError,
 )
-from beluga_temporal.runtime._failures import GRAPH_FAILED, STEP_FAILED, describe, details_of
+from beluga_temporal.runtime import GRAPH_FAILED, STEP_FAILED, describe, details_of
 
 
 def translate(
@@ -108,6 +108,7 @@ def _from_application(cause: ApplicationError, ids: dict[str, Any]) -> BelugaErr
             completed=list(details["completed"]),
             skipped=list(details["skipped"]),
             cancelled=list(details.get("cancelled", [])),
+            unfinished=list(details.get("unfinished", [])),
             **ids,
         )
     label = f"{cause.type}: " if cause.type else ""

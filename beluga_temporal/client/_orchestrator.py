@@ -14,22 +14,21 @@ import temporalio.client
 import temporalio.common
 
 from beluga_temporal.client._errors import translate
-from beluga_temporal.client._pollers import annotate_waiting, warn_unpolled
+from beluga_temporal.client._pollers import annotate_waiting, check_pollers_soon
 from beluga_temporal.client._session import ChainSession
 from beluga_temporal.client._stalls import unless_stalled
-from beluga_temporal.declare import Chain, Target
 from beluga_temporal.errors import ConfigurationError, DefinitionError
-from beluga_temporal.plan._options import Duration, to_timedelta
-from beluga_temporal.resilience._payload import check_start_input
-from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
-from beluga_temporal.runtime._session import CLOSE_SIGNAL
+from beluga_temporal.plan import MEMO_KEY, ChainPlan, Duration, process_defaults, to_timedelta
+from beluga_temporal.plugin import BelugaPlugin, is_time_skipping
+from beluga_temporal.resilience import check_start_input
+from beluga_temporal.runtime import CLOSE_SIGNAL, PROGRESS_QUERY, RunProgress, WorkflowTarget
 from beluga_temporal.settings import BelugaSettings
-from beluga_temporal.worker._plugin import BelugaPlugin
 
 DEFAULT_TASK_QUEUE = "beluga-workflows"
+_CONTINUED = temporalio.client.WorkflowExecutionStatus.CONTINUED_AS_NEW
 STARTING_SERVER_WAIT = 15.0
 """Seconds `connect` waits for a server that is up but reports it is still starting."""
-StartTarget = Target | type | str
+StartTarget = WorkflowTarget | type | str
 """A `Chain`, a `Graph`, a `@workflow.defn` class, or a workflow type name."""
 
 
@@ -46,7 +45,7 @@ class WorkflowRun:
 
 def workflow_type_of(target: StartTarget) -> str:
     """Return the workflow type name a target starts."""
-    if isinstance(target, Target):
+    if isinstance(target, WorkflowTarget):
         return target.name
     if isinstance(target, str):
         return target
@@ -57,7 +56,7 @@ def workflow_type_of(target: StartTarget) -> str:
 
 
 def _result_type(target: StartTarget) -> Any:
-    if isinstance(target, Chain):
+    if isinstance(target, WorkflowTarget):
         return target.output_type
     definition = getattr(target, "__temporal_workflow_definition", None)
     return getattr(definition, "ret_type", None)
@@ -100,6 +99,10 @@ class Orchestrator:
         """Connect as `orchestration.workflow.*` settings say (address, TLS, timeout)."""
         settings = settings or BelugaSettings.load()
         options = {**settings.temporal_connect_kwargs(), **connect_options}
+        plugins = list(options.pop("plugins", ()))
+        if not any(isinstance(p, BelugaPlugin) for p in plugins):  # these settings' keys
+            plugins.append(BelugaPlugin(settings=settings))
+        options["plugins"] = plugins
         workflow = settings.orchestration.workflow
         return await cls.connect(
             options.pop("target_host"),
@@ -131,7 +134,9 @@ class Orchestrator:
         Raises:
             ConfigurationError: The server cannot be reached.
         """
-        plugins = [*connect_options.pop("plugins", ()), BelugaPlugin()]
+        plugins = list(connect_options.pop("plugins", ()))
+        if not any(isinstance(p, BelugaPlugin) for p in plugins):  # one codec, applied once
+            plugins.append(BelugaPlugin())
         deadline = time.monotonic() + STARTING_SERVER_WAIT
         while True:
             try:
@@ -172,7 +177,7 @@ class Orchestrator:
             execution_timeout=execution_timeout,
             **start_options,
         )
-        await warn_unpolled(self.client, target, task_queue or self.task_queue, handle.id)
+        check_pollers_soon(self.client, target, task_queue or self.task_queue, handle.id)
         return WorkflowRun(handle.id, handle.result_run_id or "")
 
     async def start_handle(
@@ -183,21 +188,40 @@ class Orchestrator:
         workflow_id: str | None = None,
         task_queue: str | None = None,
         execution_timeout: Duration | None = None,
+        eager: bool = False,
         **start_options: Any,
     ) -> temporalio.client.WorkflowHandle[Any, Any]:
-        """Start a run and return the temporalio handle."""
+        """Start a run and return the temporalio handle.
+
+        Args:
+            target: What to start.
+            input: The run's input.
+            workflow_id: The workflow id (default: the name plus a random suffix).
+            task_queue: The task queue (default: the orchestrator's).
+            execution_timeout: Bound on the run (default: the target's, else settings).
+            eager: Ask the server to hand the first workflow task back in the start
+                response; only useful when this process runs a worker for the queue.
+            **start_options: Passed to `temporalio.client.Client.start_workflow`.
+
+        Raises:
+            InvalidInputError: The input does not fit the target's state model.
+            WorkflowAlreadyStartedError: A run with `workflow_id` is already running.
+        """
         name = workflow_type_of(target)
         workflow_id = workflow_id or f"{name}-{uuid.uuid4().hex[:12]}"
         timeout = to_timedelta(execution_timeout, "execution_timeout")
         if timeout is None:
             timeout = (
-                target.execution_timeout if isinstance(target, Target) else self.workflow_timeout
+                target.execution_timeout
+                if isinstance(target, WorkflowTarget)
+                else self.workflow_timeout
             )
-        args = [] if input is None and not isinstance(target, Target) else [input]
+        if isinstance(target, WorkflowTarget):
+            input = target.validate_input(input)
+            settle = not await is_time_skipping(self.client)
+            _describe_run(target, start_options, settle)
+        args = [] if input is None and not isinstance(target, WorkflowTarget) else [input]
         await check_start_input(self.client, name, workflow_id, args)
-        if isinstance(target, Chain) and target.memory is not None:
-            # A plain start of a chain with memory is a one-turn session.
-            start_options.setdefault("start_signal", CLOSE_SIGNAL)
         try:
             return await self.client.start_workflow(
                 name,
@@ -206,6 +230,7 @@ class Orchestrator:
                 task_queue=task_queue or self.task_queue,
                 execution_timeout=timeout,
                 result_type=_result_type(target),
+                request_eager_start=eager,
                 **start_options,
             )
         except Exception as error:
@@ -234,7 +259,13 @@ class Orchestrator:
         return await self.result(handle.id, handle.result_run_id, result_type=_result_type(target))
 
     async def progress(self, workflow_id: str, run_id: str | None = None) -> RunProgress:
-        """Query the live progress of a generated workflow run."""
+        """Query the live progress of a generated workflow run.
+
+        Progress covers the whole run: a run that continued as new is queried in its
+        latest Temporal run, which carries the states of every node so far.
+        """
+        if run_id and await self._status(workflow_id, run_id) == _CONTINUED:
+            run_id = None  # the run went on in a new Temporal run: ask the latest
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
         try:
             query = handle.query(PROGRESS_QUERY, result_type=RunProgress)
@@ -248,17 +279,23 @@ class Orchestrator:
     ) -> AsyncIterator[RunProgress]:
         """Follow a run: yield its progress each time it changes, until it finishes.
 
-        A run that ends without reaching its own end (terminated, timed out) is reported
-        once more with `status == "failed"` and the watch stops.
+        Continue-as-new is followed: the watch moves on to the run's latest Temporal
+        run. A run that ends without reaching its own end (terminated, timed out) is
+        reported once more with `status == "failed"` and the watch stops.
         """
         delay = (to_timedelta(interval, "interval") or timedelta(seconds=0.2)).total_seconds()
         last: RunProgress | None = None
         while True:
             current = await self.progress(workflow_id, run_id)
-            if not current.done and await self._closed(workflow_id, run_id):
-                current = await self.progress(workflow_id, run_id)  # its final answer
-                if not current.done:
-                    current.status = "failed"
+            if not current.done:
+                status = await self._status(workflow_id, run_id)
+                if status == _CONTINUED:
+                    run_id = None
+                    continue
+                if status != temporalio.client.WorkflowExecutionStatus.RUNNING:
+                    current = await self.progress(workflow_id, run_id)  # its final answer
+                    if not current.done:
+                        current.status = "failed"
             if current != last:
                 yield current
                 last = current
@@ -266,13 +303,15 @@ class Orchestrator:
                 return
             await asyncio.sleep(delay)
 
-    async def _closed(self, workflow_id: str, run_id: str | None) -> bool:
+    async def _status(
+        self, workflow_id: str, run_id: str | None
+    ) -> temporalio.client.WorkflowExecutionStatus | None:
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
         try:
             description = await handle.describe()
         except Exception as error:
             raise translate(error, workflow_id, run_id) from error
-        return description.status != temporalio.client.WorkflowExecutionStatus.RUNNING
+        return description.status
 
     async def cancel(self, workflow_id: str, run_id: str | None = None) -> None:
         """Request cancellation of a run."""
@@ -282,9 +321,10 @@ class Orchestrator:
         except Exception as error:
             raise translate(error, workflow_id, run_id) from error
 
-    def session(self, chain: Chain, session_id: str | None = None) -> ChainSession:
+    def session(self, chain: WorkflowTarget, session_id: str | None = None) -> ChainSession:
         """Open a session with a chain that has memory (its workflow id is `session_id`)."""
-        if chain.memory is None:
+        plan = chain.compile()
+        if not isinstance(plan, ChainPlan) or plan.memory is None:
             raise DefinitionError(f"chain '{chain.name}' has no memory: sessions need one")
         return ChainSession(self, chain, session_id or f"{chain.name}-{uuid.uuid4().hex[:12]}")
 
@@ -314,4 +354,14 @@ class WorkflowStarter:
         return await self._orch.result(workflow_id, run_id, result_type=_result_type(self.target))
 
 
-__all__ = ["DEFAULT_TASK_QUEUE", "Orchestrator", "WorkflowRun", "WorkflowStarter"]
+def _describe_run(target: WorkflowTarget, options: dict[str, Any], settle: bool) -> None:
+    """Record the run's plan version and settings (memo) and label it for the Web UI."""
+    plan = target.compile()
+    context = target.start_context(process_defaults(), settle_cancelled=settle)
+    options["memo"] = {**options.get("memo", {}), MEMO_KEY: context.to_json()}
+    options.setdefault(
+        "static_summary", f"{plan.kind} {plan.name}: {len(plan.nodes)} nodes, plan {context.plan}"
+    )
+    if isinstance(plan, ChainPlan) and plan.memory is not None:
+        # A plain start of a chain with memory is a one-turn session.
+        options.setdefault("start_signal", CLOSE_SIGNAL)

@@ -39,6 +39,7 @@ WAIT_SHOWN_AFTER = 2.0
 """Seconds a step may wait for a busy (but polled) queue before progress mentions it."""
 
 _polled: dict[tuple[int, str, str, QueueKind], float] = {}
+_checks: set[asyncio.Task[list[str]]] = set()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +150,28 @@ async def warn_unpolled(
     for warning in warnings:
         logger.warning(warning)
     return warnings
+
+
+def check_pollers_soon(
+    client: temporalio.client.Client, target: Any, task_queue: str, workflow_id: str
+) -> asyncio.Task[list[str]]:
+    """Run `warn_unpolled` in the background, so that starting a run never waits for it.
+
+    `poller_checks_done()` waits for the checks of the current event loop (a command
+    that exits right after starting a run calls it, so its warnings are not lost).
+    """
+    task = asyncio.ensure_future(warn_unpolled(client, target, task_queue, workflow_id))
+    _checks.add(task)
+    task.add_done_callback(_checks.discard)
+    return task
+
+
+async def poller_checks_done(timeout: float = 5.0) -> None:
+    """Wait (at most `timeout` seconds) for this event loop's pending poller checks."""
+    loop = asyncio.get_running_loop()
+    pending = [task for task in _checks if task.get_loop() is loop]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
 
 
 async def annotate_waiting(

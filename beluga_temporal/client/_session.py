@@ -8,11 +8,12 @@ import temporalio.client
 import temporalio.common
 
 from beluga_temporal.client._errors import translate
-from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
+from beluga_temporal.plan import MEMO_KEY, process_defaults
+from beluga_temporal.plugin import is_time_skipping
+from beluga_temporal.runtime import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, WorkflowTarget
 
 if TYPE_CHECKING:
     from beluga_temporal.client._orchestrator import Orchestrator
-    from beluga_temporal.declare import Chain
 
 
 class ChainSession:
@@ -22,7 +23,7 @@ class ChainSession:
     the memory in its state until `close()`.
     """
 
-    def __init__(self, orch: Orchestrator, chain: Chain, session_id: str) -> None:
+    def __init__(self, orch: Orchestrator, chain: WorkflowTarget, session_id: str) -> None:
         self._orch = orch
         self.chain = chain
         self.session_id = session_id
@@ -33,6 +34,8 @@ class ChainSession:
         Raises:
             ExecutionError: The turn failed (the session stays open).
         """
+        settle = not await is_time_skipping(self._orch.client)
+        context = self.chain.start_context(process_defaults(), settle_cancelled=settle)
         start: temporalio.client.WithStartWorkflowOperation[Any, Any]
         start = temporalio.client.WithStartWorkflowOperation(
             self.chain.name,
@@ -40,6 +43,7 @@ class ChainSession:
             id=self.session_id,
             task_queue=self._orch.task_queue,
             id_conflict_policy=temporalio.common.WorkflowIDConflictPolicy.USE_EXISTING,
+            memo={MEMO_KEY: context.to_json()},
         )
         try:
             return await self._orch.client.execute_update_with_start_workflow(

@@ -3,14 +3,15 @@
 from beluga_temporal.declare._chain import Chain
 from beluga_temporal.declare._graph import Graph
 from beluga_temporal.declare._step import AsyncStep, Step, SyncStep, step
-from beluga_temporal.declare._target import Target
-from beluga_temporal.plan._options import RetryPolicy, StepOptions
+from beluga_temporal.declare._target import Runnable, Target
+from beluga_temporal.plan import RetryPolicy, StepOptions
 
 __all__ = [
     "AsyncStep",
     "Chain",
     "Graph",
     "RetryPolicy",
+    "Runnable",
     "Step",
     "StepOptions",
     "SyncStep",

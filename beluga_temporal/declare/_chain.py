@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from beluga_temporal.declare._defaults import chain_defaults
+from beluga_temporal.declare._defaults import default_timeout
 from beluga_temporal.declare._step import Step
-from beluga_temporal.declare._target import Target, as_step
+from beluga_temporal.declare._target import Runnable, Target, as_runnable, as_step
 from beluga_temporal.errors import DefinitionError
-from beluga_temporal.plan import ChainPlan, MemoryPlan
-from beluga_temporal.plan._options import Duration, RetryPolicy, positive, to_timedelta
+from beluga_temporal.plan import (
+    ChainPlan,
+    Duration,
+    MemoryPlan,
+    NodePlan,
+    StepDefinition,
+    positive,
+    to_timedelta,
+)
+from beluga_temporal.runtime import WorkflowTarget
 
 
 class Chain(Target):
@@ -26,29 +34,36 @@ class Chain(Target):
     def __init__(
         self,
         name: str,
-        steps: Sequence[Step[Any, Any]] = (),
+        steps: Sequence[Runnable] = (),
         *,
         timeout: Duration | None = None,
         retries: int | None = None,
         retry_delay: Duration | None = None,
         memory: Any = None,
         on_error: Step[Any, Any] | None = None,
+        local: bool = False,
+        previous: Sequence[Chain] = (),
     ) -> None:
         """Declare a chain.
 
         Args:
             name: The workflow type name (wire format: renaming breaks runs in flight).
-            steps: The steps, in order.
+            steps: The steps, in order; a `Chain` or `Graph` among them runs as a child
+                workflow.
             timeout: Bound on the whole run (default: settings, else none).
             retries: Default attempts for steps that declare no retry policy (default:
-                settings, else 3).
-            retry_delay: Default initial backoff for those steps (default 1 s).
+                settings, fixed when each run starts).
+            retry_delay: Default initial backoff for those steps (default: settings).
             memory: A `BufferMemory` / `WindowMemory` threaded through the chain.
             on_error: A step called with an `ErrorInfo` when a step fails after its
                 retries; its output becomes the chain's result.
+            local: Run steps without their own task queue as local activities (fewer
+                round trips; best for steps under about 10 s).
+            previous: Older versions of this chain whose runs may still be in flight;
+                workers run each run on the version it started with.
         """
-        super().__init__(name)
-        self._steps_list = [as_step(s, f"step {i} of chain '{name}'") for i, s in enumerate(steps)]
+        super().__init__(name, previous)
+        self._items = [as_runnable(s, f"step {i} of chain '{name}'") for i, s in enumerate(steps)]
         self.timeout = positive(to_timedelta(timeout, "timeout"), f"chain '{name}': timeout")
         if retries is not None and retries < 1:
             raise DefinitionError(f"chain '{name}': retries must be >= 1, got {retries}")
@@ -56,60 +71,74 @@ class Chain(Target):
         self.retry_delay = to_timedelta(retry_delay, "retry_delay")
         self.memory = memory
         self.on_error = None if on_error is None else as_step(on_error, "on_error")
+        self.local = local
 
-    def add_step(self, step: Step[Any, Any]) -> Chain:
-        """Append a step; returns the chain so calls can be chained."""
-        self._steps_list.append(as_step(step, f"step {len(self._steps_list)} of '{self.name}'"))
+    def add_step(self, step: Runnable) -> Chain:
+        """Append a step (or a nested chain or graph); returns the chain."""
+        self._items.append(as_runnable(step, f"step {len(self._items)} of '{self.name}'"))
         self._changed()
         return self
 
     @property
-    def steps(self) -> tuple[Step[Any, Any], ...]:
+    def steps(self) -> tuple[Runnable, ...]:
         """The steps, in order."""
-        return tuple(self._steps_list)
+        return tuple(self._items)
 
     @property
     def step_count(self) -> int:
         """How many steps the chain has."""
-        return len(self._steps_list)
+        return len(self._items)
 
     @property
     def output_type(self) -> Any:
         """The declared return type of the last step (what the chain returns)."""
-        if self.on_error is not None or not self._steps_list:
+        if self.on_error is not None or not self._items:
             return Any
-        return self._steps_list[-1].output_type
+        last = self._items[-1]
+        return last.output_type if isinstance(last, Step) else Any
 
-    def _steps(self) -> Iterable[Step[Any, Any]]:
-        yield from self._steps_list
+    def _steps(self) -> Iterable[StepDefinition]:
+        yield from (item for item in self._items if isinstance(item, Step))
         if self.on_error is not None:
             yield self.on_error
 
+    def _children(self) -> Iterable[WorkflowTarget]:
+        return [item for item in self._items if isinstance(item, Target)]
+
     def _compile(self) -> ChainPlan:
-        if not self._steps_list:
+        if not self._items:
             raise DefinitionError(f"chain '{self.name}' has no steps")
-        defaults = chain_defaults()
-        retry = RetryPolicy(
-            max_attempts=defaults.max_retries if self.retries is None else self.retries,
-            initial_backoff=defaults.retry_delay if self.retry_delay is None else self.retry_delay,
+        labels = _labels(item.name for item in self._items)
+        nodes = tuple(
+            _node(label, item, labels[i - 1] if i else None)
+            for i, (label, item) in enumerate(zip(labels, self._items, strict=True))
         )
         return ChainPlan(
             name=self.name,
-            steps=tuple(s.options.with_default_retry(retry) for s in self._steps_list),
-            labels=_labels(s.name for s in self._steps_list),
+            nodes=nodes,
             on_error=None if self.on_error is None else self.on_error.options,
-            timeout=defaults.timeout if self.timeout is None else self.timeout,
+            timeout=self.timeout or default_timeout("chain"),
             memory=_memory_plan(self.memory),
+            retries=self.retries,
+            retry_delay=self.retry_delay,
+            local=self.local,
         )
 
 
-def _labels(names: Iterable[str]) -> tuple[str, ...]:
+def _node(label: str, item: Runnable, previous: str | None) -> NodePlan:
+    deps = () if previous is None else (previous,)
+    if isinstance(item, Step):
+        return NodePlan(name=label, step=item.options, deps=deps)
+    return NodePlan(name=label, child=item.compile(), deps=deps)
+
+
+def _labels(names: Iterable[str]) -> list[str]:
     seen: dict[str, int] = {}
     labels = []
     for name in names:
         seen[name] = seen.get(name, 0) + 1
         labels.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return tuple(labels)
+    return labels
 
 
 def _memory_plan(memory: Any) -> MemoryPlan | None:

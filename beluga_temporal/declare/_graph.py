@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from beluga_temporal.declare._defaults import graph_defaults
+from beluga_temporal.declare._graph_compile import DeclaredNode, compile_graph
 from beluga_temporal.declare._step import Step, step
-from beluga_temporal.declare._target import Target, as_step
+from beluga_temporal.declare._target import Runnable, Target, as_runnable, as_step
 from beluga_temporal.errors import DefinitionError
-from beluga_temporal.plan import GraphPlan, NodePlan, OnError, RouterPlan
-from beluga_temporal.plan._options import Duration, positive, to_timedelta
-from beluga_temporal.plan._validate import (
-    ancestors_of,
-    check_edges,
-    check_entry_and_finish,
-    topological_order,
+from beluga_temporal.plan import (
+    Duration,
+    GraphPlan,
+    OnError,
+    StepDefinition,
+    positive,
+    to_dot,
+    to_mermaid,
+    to_timedelta,
 )
+from beluga_temporal.runtime import WorkflowTarget
 
 NodeRef = str | Step[Any, Any]
 """A node, by name or by the step it runs (a typo in a step reference is a NameError)."""
-
-
-@dataclasses.dataclass
-class _Node:
-    name: str
-    step: Step[Any, Any]
-    fallback: Step[Any, Any] | None
-    compensate: Step[Any, Any] | None
-    map_items: str | None = None
-    map_concurrency: int = 10
 
 
 class Graph(Target):
@@ -56,19 +48,29 @@ class Graph(Target):
         timeout: Duration | None = None,
         state: type[Any] | None = None,
         on_error: OnError = "fail_fast",
+        local: bool = False,
+        previous: Sequence[Graph] = (),
     ) -> None:
         """Declare a graph.
 
         Args:
             name: The workflow type name (wire format: renaming breaks runs in flight).
-            max_workers: Most nodes in flight at once (default: settings, else 10).
-            parallel: `False` runs one node at a time in topological order.
+            max_workers: Most nodes in flight at once (default: settings, fixed when
+                each run starts).
+            parallel: `False` runs one node at a time in topological order (default:
+                settings, fixed when each run starts).
             timeout: Bound on the whole run (default: settings, else none).
-            state: A pydantic model the initial state is validated against.
-            on_error: `"fail_fast"` cancels running branches when a node fails;
-                `"continue"` lets independent branches finish first.
+            state: A pydantic model the initial state is validated against (when a run
+                starts, outside the workflow).
+            on_error: `"fail_fast"` cancels running branches when a node fails (and
+                waits for them to settle); `"continue"` lets independent branches
+                finish, and the finish points decide the outcome.
+            local: Run steps without their own task queue as local activities (fewer
+                round trips; best for steps under about 10 s).
+            previous: Older versions of this graph whose runs may still be in flight;
+                workers run each run on the version it started with.
         """
-        super().__init__(name)
+        super().__init__(name, previous)
         if max_workers is not None and max_workers < 1:
             raise DefinitionError(f"graph '{name}': max_workers must be >= 1, got {max_workers}")
         if on_error not in ("fail_fast", "continue"):
@@ -80,7 +82,8 @@ class Graph(Target):
         self.timeout = positive(to_timedelta(timeout, "timeout"), f"graph '{name}': timeout")
         self.state = state
         self.on_error: OnError = on_error
-        self._nodes: dict[str, _Node] = {}
+        self.local = local
+        self._nodes: dict[str, DeclaredNode] = {}
         self._edges: list[tuple[str, str]] = []
         self._routers: dict[str, tuple[Callable[[dict[str, Any]], str], dict[str, str]]] = {}
         self._entry: list[str] = []
@@ -91,22 +94,31 @@ class Graph(Target):
     def add_node(
         self,
         name: str,
-        step: Step[Any, Any],
+        step: Runnable,
         *,
         fallback: Step[Any, Any] | None = None,
         compensate: Step[Any, Any] | None = None,
+        reads: Sequence[str] | None = None,
         **step_overrides: Any,
     ) -> Graph:
-        """Add a node running `step`.
+        """Add a node running `step` (or a nested `Chain`/`Graph`, as a child workflow).
 
         Args:
             name: The node name (unique in the graph).
-            step: The `@step` the node runs; it receives the node's state.
+            step: The `@step` the node runs, or a chain or graph to run as a child
+                workflow; its output is merged into the state like a step's.
             fallback: A step whose output replaces the node's if the node fails.
             compensate: A step run (saga) if the graph fails after this node completed.
+            reads: The state keys the node receives. Default: a step whose input is a
+                pydantic model receives that model's fields; any other node receives
+                the whole state.
             **step_overrides: Step options for this node only (`timeout`, `retry`, ...).
         """
-        self._add(name, step, fallback, compensate, step_overrides)
+        node = self._add(name, step, fallback, compensate, step_overrides)
+        if reads is not None:
+            if isinstance(reads, str) or not all(isinstance(key, str) for key in reads):
+                raise DefinitionError(f"graph '{self.name}': reads of '{name}' must be keys")
+            node.reads = tuple(reads)
         return self
 
     def add_map_node(
@@ -121,11 +133,12 @@ class Graph(Target):
         """Add a node running `step` once per element of the list in `state[items]`.
 
         The results, in input order, are stored in `state[name]`. At most
-        `max_concurrency` element activities run at once.
+        `max_concurrency` element activities run at once. Lists of any length work:
+        a long map continues the run as new with its partial results.
         """
         if max_concurrency < 1:
             raise DefinitionError(f"map node '{name}': max_concurrency must be >= 1")
-        node = self._add(name, step, None, None, step_overrides)
+        node = self._add(name, as_step(step, f"map node '{name}'"), None, None, step_overrides)
         node.map_items = items
         node.map_concurrency = max_concurrency
         return self
@@ -133,16 +146,21 @@ class Graph(Target):
     def _add(
         self,
         name: str,
-        step: Step[Any, Any],
+        step: Runnable,
         fallback: Step[Any, Any] | None,
         compensate: Step[Any, Any] | None,
         overrides: dict[str, Any],
-    ) -> _Node:
+    ) -> DeclaredNode:
         if not isinstance(name, str) or not name:
             raise DefinitionError(f"graph '{self.name}': node names are non-empty strings")
         if name in self._nodes:
             raise DefinitionError(f"graph '{self.name}': duplicate node name '{name}'")
-        checked = as_step(step, f"node '{name}'")
+        checked = as_runnable(step, f"node '{name}'")
+        if isinstance(checked, Target) and overrides:
+            raise DefinitionError(
+                f"graph '{self.name}': node '{name}' runs {checked.name!r} as a child "
+                f"workflow; step options ({', '.join(sorted(overrides))}) do not apply"
+            )
         if "circuit_breaker" in overrides:
             # One activity is registered per step name, so its activity-side behaviour
             # cannot differ between nodes: declare another step instead.
@@ -150,9 +168,11 @@ class Graph(Target):
                 f"graph '{self.name}': node '{name}' cannot override circuit_breaker; "
                 "declare the step with it (or a copy under another name)"
             )
-        node = _Node(
+        node = DeclaredNode(
             name=name,
-            step=checked.with_options(**overrides) if overrides else checked,
+            runs=checked.with_options(**overrides)
+            if overrides and isinstance(checked, Step)
+            else checked,
             fallback=None if fallback is None else as_step(fallback, f"fallback of '{name}'"),
             compensate=None
             if compensate is None
@@ -213,7 +233,13 @@ class Graph(Target):
         return self
 
     def set_finish_point(self, nodes: NodeRef | Sequence[NodeRef]) -> Graph:
-        """Declare the nodes whose completion marks the graph's outcome."""
+        """Declare the nodes that decide the run's outcome (default: nodes without successors).
+
+        With `on_error="continue"`, a run whose finish points all succeeded (or were not
+        chosen by a route) completes even if side branches failed; those are listed in
+        the progress and logged at WARNING. A run whose finish point failed, or was
+        skipped because its branch failed, fails naming it.
+        """
         self._finish = self._refs(nodes)
         self._changed()
         return self
@@ -257,7 +283,7 @@ class Graph(Target):
         if isinstance(ref, str):
             return ref
         if isinstance(ref, Step):
-            names = [n.name for n in self._nodes.values() if n.step.fn is ref.fn]
+            names = [n.name for n in self._nodes.values() if n.runs_function(ref)]
             if len(names) == 1:
                 return names[0]
             problem = "is not a node" if not names else f"runs in several nodes ({names})"
@@ -270,18 +296,12 @@ class Graph(Target):
 
     # -- compiling ---------------------------------------------------------------------
 
-    @property
-    def node_names(self) -> list[str]:
-        """Node names in declaration order."""
-        return list(self._nodes)
-
-    def _steps(self) -> Iterable[Step[Any, Any]]:
+    def _steps(self) -> Iterable[StepDefinition]:
         for node in self._nodes.values():
-            yield node.step
-            if node.fallback is not None:
-                yield node.fallback
-            if node.compensate is not None:
-                yield node.compensate
+            yield from node.steps()
+
+    def _children(self) -> Iterable[WorkflowTarget]:
+        return [node.runs for node in self._nodes.values() if isinstance(node.runs, Target)]
 
     def compile(self) -> GraphPlan:
         """Validate the graph and return its plan (cached until the graph changes).
@@ -295,52 +315,13 @@ class Graph(Target):
         return plan
 
     def _compile(self) -> GraphPlan:
-        names = list(self._nodes)
-        preds = check_edges(self.name, names, self._edges)
-        order = topological_order(self.name, names, preds)
-        check_entry_and_finish(self.name, order, preds, self._entry, self._finish)
-        defaults = graph_defaults()
-        return GraphPlan(
-            name=self.name,
-            nodes=tuple(self._node_plan(self._nodes[n], preds[n]) for n in order),
-            entry_points=tuple(self._entry),
-            finish_points=tuple(self._finish) or tuple(n for n in order if _is_sink(n, preds)),
-            routers={
-                src: RouterPlan(source=src, route=route, mapping=mapping)
-                for src, (route, mapping) in self._routers.items()
-            },
-            ancestors=ancestors_of(order, preds),
-            max_workers=defaults.max_workers if self.max_workers is None else self.max_workers,
-            parallel=defaults.parallel if self.parallel is None else self.parallel,
-            on_error=self.on_error,
-            timeout=defaults.timeout if self.timeout is None else self.timeout,
-            state_model=self.state,
-        )
-
-    @staticmethod
-    def _node_plan(node: _Node, deps: list[str]) -> NodePlan:
-        return NodePlan(
-            name=node.name,
-            step=node.step.options,
-            deps=tuple(deps),
-            fallback=None if node.fallback is None else node.fallback.options,
-            compensate=None if node.compensate is None else node.compensate.options,
-            map_items=node.map_items,
-            map_concurrency=node.map_concurrency,
-        )
+        return compile_graph(self, list(self._nodes.values()), self._edges, self._routers,
+                             self._entry, self._finish)  # fmt: skip
 
     def to_mermaid(self) -> str:
         """Draw the graph as a Mermaid flowchart."""
-        from beluga_temporal.plan._render import to_mermaid
-
         return to_mermaid(self.compile())
 
     def to_dot(self) -> str:
         """Draw the graph in Graphviz DOT."""
-        from beluga_temporal.plan._render import to_dot
-
         return to_dot(self.compile())
-
-
-def _is_sink(name: str, preds: Mapping[str, Sequence[str]]) -> bool:
-    return not any(name in ps for ps in preds.values())

@@ -9,60 +9,48 @@ from typing import Any, Generic, TypeVar, overload
 
 import pydantic
 import temporalio.activity
-import temporalio.workflow
 
 from beluga_temporal.errors import DefinitionError
-from beluga_temporal.plan._options import (
+from beluga_temporal.plan import (
     Duration,
     RetryPolicy,
+    StepDefinition,
     StepOptions,
     error_type_name,
     positive,
     to_timedelta,
 )
-from beluga_temporal.resilience._breaker import CircuitBreaker, breaker_name
-from beluga_temporal.runtime import _activity
+from beluga_temporal.resilience import CircuitBreaker, breaker_name
+from beluga_temporal.runtime import call_step
 
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 
 
-class Step(Generic[InputT, OutputT]):
+class Step(StepDefinition, Generic[InputT, OutputT]):
     """A function declared with `@step`.
 
     Call it directly (`await validate_order(order)`) to run the plain function, e.g. in
     unit tests; inside a workflow, `await validate_order.execute(order)` runs it as a
-    Temporal activity with its declared options. The object is itself a temporalio
-    activity definition, so it can be registered on any `temporalio.worker.Worker`.
+    Temporal activity with its declared options. Workers (`create_worker`) register it
+    as an activity whose body validates the input against the input type, classifies
+    errors and checks the result against the return type.
     """
 
     def __init__(self, fn: Callable[..., Any], options: StepOptions) -> None:
-        self.fn = fn
-        self.options = options
-        self.input_type, self.output_type = _signature_types(fn, options.name)
-        self.is_async = inspect.iscoroutinefunction(fn)
-        self._body = _activity.StepBody(
-            name=options.name,
-            fn=fn,
-            adapter=None if self.input_type is Any else pydantic.TypeAdapter(self.input_type),
-            non_retryable=options.non_retryable,
-            circuit_breaker=options.circuit_breaker,
-            takes_input=_takes_input(fn),
-        )
+        super().__init__(fn, options)
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
         self.__doc__ = fn.__doc__
         self.__module__ = fn.__module__
-        _make_activity_definition(self)
+        self._input_adapter = _adapter(self.input_type)
+        # A valid temporalio activity definition (a plain call of the function);
+        # `create_worker` registers the full step body instead.
+        temporalio.activity.defn(name=self.name)(self)
 
     def __call__(self, arg: InputT) -> Any:
         """Run the step's function directly (see `AsyncStep` and `SyncStep`)."""
-        raise NotImplementedError
-
-    @property
-    def name(self) -> str:
-        """The activity type name (wire format: renaming it breaks runs in flight)."""
-        return self.options.name
+        raise NotImplementedError  # pragma: no cover - the subclasses define it
 
     def with_options(self, **overrides: Any) -> Step[InputT, OutputT]:
         """Return a copy of this step with some options replaced (same activity name)."""
@@ -80,8 +68,6 @@ class Step(Generic[InputT, OutputT]):
         Returns:
             The step's result, decoded as its declared return type.
         """
-        from beluga_temporal.runtime._calls import call_step
-
         options = self.options.replace(**overrides) if overrides else self.options
         result_type = None if self.output_type is Any else self.output_type
         return typing.cast(OutputT, await call_step(options, arg, result_type=result_type))
@@ -89,56 +75,36 @@ class Step(Generic[InputT, OutputT]):
     def __repr__(self) -> str:
         return f"<step {self.name!r}>"
 
+    def _plain_call(self, arg: Any) -> Any:
+        if not self.takes_input:
+            return self.fn()
+        return self.fn(self._coerced(arg))
+
+    def _coerced(self, arg: Any) -> Any:
+        # A dict or JSON value where a model is declared (a unit test, or a plain
+        # temporalio worker handing over the decoded payload) becomes the model.
+        if self._input_adapter is None:
+            return arg
+        model = self.input_type if isinstance(self.input_type, type) else None
+        if model is not None and isinstance(arg, model):
+            return arg
+        return self._input_adapter.validate_python(arg)
+
 
 class AsyncStep(Step[InputT, OutputT]):
     """A step declared on an `async def` function."""
 
     async def __call__(self, arg: InputT = None) -> OutputT:  # type: ignore[assignment]
-        """Run the plain function (or, inside its own activity, the activity body)."""
-        if _activity.in_step_activity(self.name):
-            return typing.cast(OutputT, await self._body.run_async(arg))
-        return typing.cast(OutputT, await self._body.call(arg))
+        """Run the plain function (a dict becomes the declared input model)."""
+        return typing.cast(OutputT, await self._plain_call(arg))
 
 
 class SyncStep(Step[InputT, OutputT]):
     """A step declared on a plain `def` function; it runs in the worker's thread pool."""
 
     def __call__(self, arg: InputT = None) -> OutputT:  # type: ignore[assignment]
-        """Run the plain function (or, inside its own activity, the activity body)."""
-        if _activity.in_step_activity(self.name):
-            return typing.cast(OutputT, self._body.run_sync(arg))
-        return typing.cast(OutputT, self._body.call(arg))
-
-
-def _takes_input(fn: Callable[..., Any]) -> bool:
-    return any(
-        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-        for p in inspect.signature(fn).parameters.values()
-    )
-
-
-def _signature_types(fn: Callable[..., Any], name: str) -> tuple[Any, Any]:
-    try:
-        hints = typing.get_type_hints(fn)
-    except Exception as error:  # unresolved forward references in user code
-        raise DefinitionError(f"step '{name}': cannot resolve type hints: {error}") from error
-    params = [
-        p
-        for p in inspect.signature(fn).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    if len(params) > 1:
-        raise DefinitionError(
-            f"step '{name}' takes {len(params)} arguments; a step takes one input "
-            "(use a pydantic model or a dict to pass several values)"
-        )
-    input_type = hints.get(params[0].name, Any) if params else Any
-    return input_type, hints.get("return", Any)
-
-
-def _make_activity_definition(step: Step[Any, Any]) -> None:
-    # The worker calls the Step object itself; `__call__` routes to the activity body.
-    temporalio.activity.defn(name=step.name)(step)
+        """Run the plain function (a dict becomes the declared input model)."""
+        return typing.cast(OutputT, self._plain_call(arg))
 
 
 @overload
@@ -157,7 +123,7 @@ def step(
     retry: RetryPolicy | None = None,
     non_retryable: Sequence[type[BaseException] | str] = (),
     task_queue: str | None = None,
-    local: bool = False,
+    local: bool | None = None,
     circuit_breaker: CircuitBreaker | str | None = None,
 ) -> _StepDecorator: ...
 
@@ -174,10 +140,11 @@ def step(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             (start-to-close per attempt, default 60 s), `schedule_to_close`,
             `heartbeat_timeout`, `retry` (`RetryPolicy`; default: the chain/graph
             default, else 3 attempts), `non_retryable` (exception classes or names that
-            fail at once), `task_queue`, `local` (run as a local activity),
-            `circuit_breaker` (a `CircuitBreaker` or the name of one, shared per worker
-            process: while it is open the step fails fast and Temporal retries it when
-            the breaker half-opens).
+            fail at once), `task_queue`, `local` (run as a local activity; default:
+            the chain's or graph's `local`),
+            `circuit_breaker` (a `CircuitBreaker` or the name of one the worker process
+            declares, shared per worker process: while it is open the step fails fast
+            and Temporal retries it when the breaker half-opens).
 
     Returns:
         A `Step` (bare form) or a decorator producing one.
@@ -197,7 +164,7 @@ class _StepDecorator:
         retry: RetryPolicy | None = None,
         non_retryable: Sequence[type[BaseException] | str] = (),
         task_queue: str | None = None,
-        local: bool = False,
+        local: bool | None = None,
         circuit_breaker: CircuitBreaker | str | None = None,
     ) -> None:
         self._name = name
@@ -236,6 +203,10 @@ class _StepDecorator:
         return SyncStep(fn, options)
 
 
-def is_in_workflow() -> bool:
-    """Tell whether the caller runs inside a Temporal workflow."""
-    return temporalio.workflow.in_workflow()
+def _adapter(annotation: Any) -> pydantic.TypeAdapter[Any] | None:
+    if annotation is Any:
+        return None
+    try:
+        return pydantic.TypeAdapter(annotation)
+    except pydantic.PydanticSchemaGenerationError:
+        return None

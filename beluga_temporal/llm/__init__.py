@@ -10,6 +10,7 @@ Importing this package does not import `openai`: the client is only loaded when 
 """
 
 from beluga_temporal.llm._config import ProviderConfig
+from beluga_temporal.llm._decision import llm_decision
 from beluga_temporal.llm._errors import classify_error, classify_status, parse_retry_after
 from beluga_temporal.llm._messages import (
     AIMessage,
@@ -25,7 +26,7 @@ from beluga_temporal.llm._prompt import PromptFunction, PromptSource
 from beluga_temporal.llm._registry import ChatModel, ProviderFactory, new, providers, register
 from beluga_temporal.llm._resolve import clear_model_cache
 from beluga_temporal.llm._schema import sample_from_schema
-from beluga_temporal.llm._steps import llm_decision, llm_step
+from beluga_temporal.llm._steps import llm_step
 from beluga_temporal.llm._structured import StructuredResult, generate_structured
 from beluga_temporal.llm._test_model import CallInfo, FunctionModel, TestModel
 

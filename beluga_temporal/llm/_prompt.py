@@ -10,7 +10,7 @@ import pydantic
 import temporalio.exceptions
 
 from beluga_temporal.llm._messages import HumanMessage, Message, SystemMessage
-from beluga_temporal.plan._plan import HISTORY_KEY
+from beluga_temporal.plan import HISTORY_KEY
 
 __all__ = ["HISTORY_KEY", "PromptFunction", "PromptSource", "build_messages"]
 

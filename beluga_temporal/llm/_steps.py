@@ -1,9 +1,9 @@
-"""`llm_step` and `llm_decision`: LLM calls declared as ordinary `@step`s."""
+"""`llm_step`: LLM calls declared as ordinary `@step`s (and what `llm_decision` shares)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, Literal, TypeVar, cast, overload
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, overload
 
 import opentelemetry.trace
 import pydantic
@@ -18,10 +18,10 @@ from beluga_temporal.llm._registry import ChatModel
 from beluga_temporal.llm._resolve import resolve_model
 from beluga_temporal.llm._structured import DEFAULT_MAX_REPAIRS, generate_structured
 from beluga_temporal.observability._metrics import record_llm_tokens
-from beluga_temporal.plan._options import Duration, RetryPolicy
-from beluga_temporal.runtime import report_usage
+from beluga_temporal.plan import Duration, RetryPolicy
+from beluga_temporal.worker import report_usage
 
-__all__ = ["llm_decision", "llm_step"]
+__all__ = ["llm_step"]
 
 OutputT = TypeVar("OutputT", bound=pydantic.BaseModel)
 
@@ -122,68 +122,6 @@ def llm_step(
     return _declare(run, name, timeout, retry, heartbeat_timeout, task_queue)
 
 
-def llm_decision(
-    name: str,
-    prompt: PromptSource,
-    choices: Sequence[str],
-    *,
-    system: str | None = None,
-    provider: str | None = None,
-    model: str | None = None,
-    temperature: float | None = None,
-    timeout: Duration = DEFAULT_LLM_TIMEOUT,
-    retry: RetryPolicy | None = None,
-    heartbeat_timeout: Duration | None = None,
-    max_repairs: int = DEFAULT_MAX_REPAIRS,
-    input_type: Any = Any,
-    task_queue: str | None = None,
-) -> AsyncStep[Any, str]:
-    """Declare an LLM step that returns exactly one of `choices`.
-
-    The model is asked for `{"choice": ...}` constrained to the choices (an enum in the
-    JSON schema); an answer that differs only in case or surrounding spaces is accepted,
-    anything else is repaired like any structured output. In a graph the returned string
-    is stored in state under the node's name, so route on it with
-    `g.add_conditional_edges(name, lambda s: s[name], {"expedite": ..., ...})`.
-    The `"test"` provider picks the first choice; script another with
-    `TestModel(output={"choice": ...})` or `ProviderConfig(extra={"output": ...})`.
-
-    Args:
-        name: The activity type name (wire format: renaming breaks runs in flight).
-        prompt: As for `llm_step`.
-        choices: The possible answers (at least one, no duplicates).
-        system: Extra instructions placed before the choice instruction.
-        provider: As for `llm_step`.
-        model: As for `llm_step`.
-        temperature: As for `llm_step`.
-        timeout: As for `llm_step`.
-        retry: As for `llm_step`.
-        heartbeat_timeout: As for `llm_step`.
-        max_repairs: As for `llm_step`.
-        input_type: As for `llm_step`.
-        task_queue: As for `llm_step`.
-
-    Raises:
-        DefinitionError: `choices` is empty, has duplicates or non-strings.
-    """
-    labels = _check_choices(name, choices)
-    decision = _decision_model(name, labels)
-    instruction = (
-        f"Choose exactly one of: {', '.join(repr(c) for c in labels)}."
-        ' Reply with a JSON object {"choice": "<one of the choices>"}.'
-    )
-    full_system = f"{system}\n\n{instruction}" if system else instruction
-    _check_definition(name, prompt, decision)
-    call = _ModelCall(name, prompt, full_system, provider, model, temperature, max_repairs)
-
-    async def run(arg: Any) -> str:
-        result = await call.structured(await call.messages(arg), decision)
-        return cast(str, result.choice)  # type: ignore[attr-defined]
-
-    run.__annotations__ = {"arg": input_type, "return": str}
-    return _declare(run, name, timeout, retry, heartbeat_timeout, task_queue)
-
-
 class _ModelCall:
     """What an LLM step does inside its activity: build messages, call, account usage."""
 
@@ -215,11 +153,21 @@ class _ModelCall:
         _report(response.usage, chat)
         return response.text
 
-    async def structured(self, messages: list[Message], output: type[OutputT]) -> OutputT:
+    async def structured(
+        self,
+        messages: list[Message],
+        output: type[OutputT],
+        parse: Callable[[str], OutputT] | None = None,
+    ) -> OutputT:
         chat = self._chat_model()
         async with heartbeating():
             result = await generate_structured(
-                chat, messages, output, temperature=self.temperature, max_repairs=self.max_repairs
+                chat,
+                messages,
+                output,
+                temperature=self.temperature,
+                max_repairs=self.max_repairs,
+                parse=parse,
             )
         # Repairs count; an attempt that fails reports nothing (its result is discarded).
         _report(result.usage, chat)
@@ -282,38 +230,3 @@ def _check_definition(name: str, prompt: object, output: object) -> None:
         raise DefinitionError(
             f"LLM step {name!r}: output must be a pydantic model class, got {output!r}"
         )
-
-
-def _check_choices(name: str, choices: Sequence[str]) -> tuple[str, ...]:
-    labels = tuple(choices)
-    if isinstance(choices, str) or not labels:
-        raise DefinitionError(f"LLM decision {name!r}: choices must be a non-empty list of strings")
-    if not all(isinstance(c, str) and c for c in labels):
-        raise DefinitionError(f"LLM decision {name!r}: every choice must be a non-empty string")
-    duplicates = sorted({c for c in labels if labels.count(c) > 1})
-    if duplicates:
-        raise DefinitionError(f"LLM decision {name!r}: duplicate choices {duplicates}")
-    return labels
-
-
-def _decision_model(name: str, labels: tuple[str, ...]) -> type[pydantic.BaseModel]:
-    by_folded = {c.strip().casefold(): c for c in labels}
-
-    def normalise(value: Any) -> Any:
-        # "Expedite " means "expedite": accept it instead of spending a repair round trip.
-        if isinstance(value, str):
-            return by_folded.get(value.strip().casefold(), value)
-        return value
-
-    # Built at run time: the choices are data, so neither form is a static type here.
-    literal = cast(Any, Literal)[labels]
-    choice_type: Any = cast(Any, Annotated)[literal, pydantic.BeforeValidator(normalise)]
-    title = "".join(part.capitalize() for part in _words(name)) or "Decision"
-    return pydantic.create_model(
-        f"{title}Decision",
-        choice=(choice_type, pydantic.Field(description="The chosen option.")),
-    )
-
-
-def _words(name: str) -> list[str]:
-    return "".join(c if c.isalnum() else " " for c in name).split()

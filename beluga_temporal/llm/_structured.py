@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -57,6 +57,7 @@ async def generate_structured(
     *,
     temperature: float | None = None,
     max_repairs: int = DEFAULT_MAX_REPAIRS,
+    parse: Callable[[str], T] | None = None,
 ) -> StructuredResult[T]:
     """Generate a reply that validates as `output`, repairing invalid replies.
 
@@ -69,6 +70,9 @@ async def generate_structured(
         output: The pydantic model the reply must validate as.
         temperature: Sampling temperature; `None` uses the model's default.
         max_repairs: How many times an invalid reply is re-asked (default 2).
+        parse: Turns the reply text into `output`, raising `pydantic.ValidationError`
+            for a reply to repair; default: the JSON object, tolerating a Markdown code
+            fence around it.
 
     Returns:
         The validated output and all responses.
@@ -79,6 +83,7 @@ async def generate_structured(
             model's own classified failure.
     """
     schema = output.model_json_schema()
+    parse = parse or (lambda text: parse_output(text, output))
     conversation = list(messages)
     responses: list[Response] = []
     errors: list[pydantic.ValidationError] = []
@@ -86,7 +91,7 @@ async def generate_structured(
         response = await model.generate(conversation, output_schema=schema, temperature=temperature)
         responses.append(response)
         try:
-            return StructuredResult(parse_output(response.text, output), responses)
+            return StructuredResult(parse(response.text), responses)
         except pydantic.ValidationError as error:
             conversation += [response.message, HumanMessage(_repair_prompt(error))]
             errors.append(error)

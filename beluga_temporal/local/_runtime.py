@@ -188,6 +188,7 @@ class LocalRuntime:
         options: dict[str, Any],
     ) -> temporalio.client.WorkflowHandle[Any, Any]:
         queue = await self._serve(target, activities)
+        options.setdefault("eager", True)  # this process hosts the queue's worker
         return await self.orchestrator(queue).start_handle(target, input, **options)
 
     async def execute(
@@ -216,6 +217,7 @@ class LocalRuntime:
         options: dict[str, Any],
     ) -> Any:
         queue = await self._serve(target, activities)
+        options.setdefault("eager", True)  # this process hosts the queue's worker
         workflow_id = options.pop("workflow_id", None)
         workflow_id = workflow_id or f"{workflow_type_of(target)}-{uuid.uuid4().hex[:12]}"
         run = asyncio.ensure_future(

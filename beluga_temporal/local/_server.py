@@ -35,7 +35,7 @@ from typing import IO
 import temporalio.client
 
 from beluga_temporal.errors import ConfigurationError
-from beluga_temporal.worker import BelugaPlugin
+from beluga_temporal.plugin import BelugaPlugin
 
 START_TIMEOUT = 60.0
 """Seconds a server gets to accept clients (slow, shared CI machines included)."""

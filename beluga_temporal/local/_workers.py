@@ -24,6 +24,8 @@ import temporalio.worker
 
 from beluga_temporal.client import step_queue
 from beluga_temporal.errors import ConfigurationError, DefinitionError
+from beluga_temporal.plan import StepDefinition
+from beluga_temporal.runtime import WorkflowTarget
 from beluga_temporal.worker import WorkerTarget, create_worker
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ WORKER_STOP_TIMEOUT = 10.0
 
 def activity_name(activity: Callable[..., Any]) -> str:
     """The activity type name of a `@step` or temporalio activity."""
+    if isinstance(activity, StepDefinition):
+        return activity.name
     definition = getattr(activity, "__temporal_activity_definition", None)
     if definition is None or definition.name is None:
         raise DefinitionError(f"{activity!r} is neither a @step nor a temporalio activity")
@@ -42,9 +46,8 @@ def activity_name(activity: Callable[..., Any]) -> str:
 
 def workflow_class(target: WorkerTarget) -> type:
     """The `@workflow.defn` class of a chain, graph or workflow class."""
-    generated = getattr(target, "workflow", None)
-    if isinstance(generated, type):
-        return generated
+    if isinstance(target, WorkflowTarget):
+        return target.workflow
     if isinstance(target, type) and hasattr(target, "__temporal_workflow_definition"):
         return target
     raise ConfigurationError(
@@ -52,11 +55,9 @@ def workflow_class(target: WorkerTarget) -> type:
     )
 
 
-def target_activities(
-    target: WorkerTarget, extra: Sequence[Callable[..., Any]]
-) -> list[Callable[..., Any]]:
-    """The target's own steps plus `extra`."""
-    own: Iterable[Callable[..., Any]] = getattr(target, "activities", None) or ()
+def target_activities(target: WorkerTarget, extra: Sequence[Callable[..., Any]]) -> list[Any]:
+    """The target's own steps (nested targets' included) plus `extra`."""
+    own = target.activities if isinstance(target, WorkflowTarget) else []
     return [*own, *extra]
 
 

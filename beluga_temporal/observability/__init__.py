@@ -41,6 +41,7 @@ from beluga_temporal.observability._setup import (
     setup_observability,
     shutdown_observability,
 )
+from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import tracing_interceptor
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "get_logger",
     "is_prompt_key",
     "is_secret_key",
+    "record_attempt",
     "record_circuit_breaker_change",
     "record_llm_tokens",
     "record_step",

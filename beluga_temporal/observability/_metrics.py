@@ -13,6 +13,7 @@ import opentelemetry.metrics
 from opentelemetry.util.types import Attributes
 
 from beluga_temporal.observability._tracing import INSTRUMENTATION_NAME
+from beluga_temporal.resilience import CircuitState, add_breaker_listener
 
 STEP_EXECUTIONS = "beluga.step.executions"
 STEP_FAILURES = "beluga.step.failures"
@@ -110,6 +111,18 @@ def record_circuit_breaker_change(name: str, *, previous_state: str, state: str)
         "beluga.circuit_breaker.state": state,
     }
     _instruments().breaker_changes.add(1, attributes)
+
+
+def _on_breaker_transition(name: str, previous: CircuitState, state: CircuitState) -> None:
+    record_circuit_breaker_change(name, previous_state=previous.value, state=state.value)
+
+
+def subscribe_to_breakers() -> None:
+    """Count every circuit breaker transition from now on (adding twice: no effect).
+
+    Resilience knows nothing of metrics: it tells its listeners, and this is one.
+    """
+    add_breaker_listener(_on_breaker_transition)
 
 
 def record_llm_tokens(

@@ -21,8 +21,8 @@ from beluga_temporal.observability._export import (
     otlp_metric_exporter,
 )
 from beluga_temporal.observability._logging import configure_logging
+from beluga_temporal.observability._metrics import subscribe_to_breakers
 from beluga_temporal.observability._redact import add_secret_values
-from beluga_temporal.observability._steps import record_attempt
 from beluga_temporal.observability._temporal import (
     build_runtime,
     runtime_key,
@@ -33,8 +33,8 @@ from beluga_temporal.observability._tracing import (
     RedactingSpanExporter,
     install_tracer_provider,
     otlp_span_exporter,
+    traces_url,
 )
-from beluga_temporal.runtime._activity import add_step_hook
 from beluga_temporal.settings import BelugaSettings, ObservabilitySettings
 
 
@@ -57,6 +57,11 @@ class Observability:
     def tracer(self, name: str = INSTRUMENTATION_NAME) -> opentelemetry.trace.Tracer:
         """Return a tracer from the configured provider."""
         return self.tracer_provider.get_tracer(name)
+
+    @property
+    def exports_traces(self) -> bool:
+        """Whether spans are exported (tracing on and an endpoint configured)."""
+        return traces_url(self.settings) is not None
 
     def tracing_interceptor(self) -> TracingInterceptor:
         """Return Temporal's tracing interceptor (see `tracing_interceptor`)."""
@@ -103,8 +108,15 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
 
     Idempotent: a call with the same observability settings returns the same
     `Observability`. A call with different settings re-points the exporters and the
-    log format; `service_name` stays that of the first call, because OpenTelemetry
-    global providers (which carry it) can be installed only once per process.
+    log format; `service_name` and the resource attributes stay those of the first
+    call, because OpenTelemetry global providers (which carry them) can be installed
+    only once per process.
+
+    The standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+    `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
+    `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_EXPORTER`,
+    `OTEL_METRICS_EXPORTER`, `OTEL_SDK_DISABLED`) are read by `BelugaSettings`:
+    `BELUGA_*` variables and arguments win over them, they win over the YAML file.
 
     Args:
         settings: The process settings; default `BelugaSettings.load()`.
@@ -112,6 +124,9 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
     Returns:
         The configured telemetry: tracer and meter providers, the Temporal runtime to
         connect clients with, and the tracing interceptor.
+
+    Raises:
+        ConfigurationError: The settings (or an `OTEL_*` variable) are invalid.
     """
     global _current
     settings = settings or BelugaSettings.load()
@@ -127,7 +142,7 @@ def setup_observability(settings: BelugaSettings | None = None) -> Observability
             otlp_span_exporter(wanted), capture_prompts=wanted.capture_prompts
         )
         pipeline.metric_exporter.retarget(otlp_metric_exporter(wanted))
-        add_step_hook(record_attempt)
+        subscribe_to_breakers()
         _current = Observability(
             settings=wanted,
             tracer_provider=pipeline.tracer_provider,
@@ -142,10 +157,13 @@ def _register_secrets(settings: BelugaSettings) -> None:
     # Keys are scrubbed from every exported string, whatever field carries them.
     temporal_key = settings.orchestration.workflow.temporal.api_key
     llm_key = settings.llm.api_key
+    security = settings.security
+    encryption_keys = [security.encryption_key, *security.previous_keys]
     add_secret_values(
         temporal_key.get_secret_value() if temporal_key else None,
         llm_key.get_secret_value() if llm_key else None,
         os.environ.get("OPENAI_API_KEY"),
+        *(key.get_secret_value() for key in encryption_keys if key is not None),
     )
 
 
@@ -171,7 +189,11 @@ def _install(settings: ObservabilitySettings) -> _Pipeline:
     global _pipeline
     if _pipeline is None:
         resource = Resource.create(
-            {"service.name": settings.service_name, "service.version": _version()}
+            {
+                "service.version": _version(),
+                **settings.resource_attributes,
+                "service.name": settings.service_name,
+            }
         )
         spans, metrics = RedactingSpanExporter(), RetargetableMetricExporter()
         _pipeline = _Pipeline(

@@ -79,21 +79,37 @@ def _redacted_event(event: Event, *, capture_prompts: bool) -> Event:
     return Event(event.name, attributes, event.timestamp)
 
 
+def traces_url(settings: ObservabilitySettings) -> str | None:
+    """Return where spans go: `otlp_traces_endpoint` as is, else derived from the base URL.
+
+    `None` when tracing is off or no endpoint is configured.
+    """
+    if not settings.tracing_enabled:
+        return None
+    if settings.otlp_traces_endpoint:
+        return _with_scheme(settings.otlp_traces_endpoint)
+    endpoint = otlp_base_url(settings)
+    if endpoint is None:
+        return None
+    # OTLP/HTTP appends the signal path to a base URL; gRPC takes the address as is
+    return f"{endpoint}/v1/traces" if settings.otlp_protocol == "http" else endpoint
+
+
 def otlp_span_exporter(settings: ObservabilitySettings) -> SpanExporter | None:
     """Build the OTLP span exporter the settings ask for, or `None` when export is off."""
-    endpoint = otlp_base_url(settings)
-    if endpoint is None or not settings.tracing_enabled:
+    url = traces_url(settings)
+    if url is None:
         return None
     if settings.otlp_protocol == "http":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")
+        return OTLPSpanExporter(endpoint=url)
     # imported only when chosen: it loads grpc
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
         OTLPSpanExporter as GrpcSpanExporter,
     )
 
-    return GrpcSpanExporter(endpoint=endpoint)
+    return GrpcSpanExporter(endpoint=url)
 
 
 def otlp_base_url(settings: ObservabilitySettings) -> str | None:
@@ -101,9 +117,12 @@ def otlp_base_url(settings: ObservabilitySettings) -> str | None:
     endpoint = settings.otlp_endpoint
     if not endpoint:
         return None
-    if "://" not in endpoint:
-        endpoint = f"http://{endpoint}"  # `localhost:4318` is what people type
-    return endpoint.rstrip("/")
+    return _with_scheme(endpoint).rstrip("/")
+
+
+def _with_scheme(endpoint: str) -> str:
+    # `localhost:4318` is what people type
+    return endpoint if "://" in endpoint else f"http://{endpoint}"
 
 
 def install_tracer_provider(

@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import temporalio.common
+import temporalio.workflow
 
 from beluga_temporal.errors import DefinitionError
-from beluga_temporal.resilience._breaker import breaker_name
 
 Duration = timedelta | float | int
 """A duration: a `timedelta` or a number of seconds."""
@@ -24,7 +24,10 @@ def to_timedelta(value: Duration | None, what: str) -> timedelta | None:
         return None
     if isinstance(value, bool) or not isinstance(value, timedelta | float | int):
         raise DefinitionError(f"{what} must be seconds or a timedelta, got {value!r}")
-    delta = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+    try:
+        delta = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+    except OverflowError:
+        raise DefinitionError(f"{what} is too large: {value!r}") from None
     if delta < timedelta(0):
         raise DefinitionError(f"{what} must not be negative, got {value!r}")
     return delta
@@ -67,7 +70,8 @@ class RetryPolicy:
             raise DefinitionError(f"backoff_factor must be >= 1, got {self.backoff_factor}")
         object.__setattr__(self, "initial_backoff", to_timedelta(self.initial_backoff, "backoff"))
         object.__setattr__(self, "max_backoff", to_timedelta(self.max_backoff, "max_backoff"))
-        object.__setattr__(self, "non_retryable", tuple(self.non_retryable))
+        names = tuple(sorted(set(map(error_type_name, self.non_retryable))))
+        object.__setattr__(self, "non_retryable", names)
 
     def to_temporal(self, extra_non_retryable: Sequence[str] = ()) -> temporalio.common.RetryPolicy:
         """Return the equivalent Temporal retry policy."""
@@ -83,6 +87,22 @@ class RetryPolicy:
             maximum_attempts=self.max_attempts,
             non_retryable_error_types=names or None,
         )
+
+    def identity(self) -> dict[str, Any]:
+        """A JSON-able description, part of plan fingerprints."""
+        return {
+            "max_attempts": self.max_attempts,
+            "initial_backoff": _seconds(self.initial_backoff),
+            "backoff_factor": self.backoff_factor,
+            "max_backoff": _seconds(self.max_backoff),
+            "non_retryable": list(self.non_retryable),
+        }
+
+
+def _seconds(value: Duration | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,10 +126,12 @@ class StepOptions:
     """Exception type names that fail the step at once."""
     task_queue: str | None = None
     """Run on another task queue (e.g. a queue of LLM workers)."""
-    local: bool = False
-    """Run as a local activity (in the workflow worker, no task queue round trip)."""
+    local: bool | None = None
+    """Run as a local activity; `None` follows the chain's or graph's `local`."""
     circuit_breaker: str | None = None
     """Name of the `CircuitBreaker` guarding the step in each worker process."""
+    settle_cancelled: bool = True
+    """Wait for a cancelled step to settle (set per run; not part of the plan)."""
 
     def replace(self, **overrides: Any) -> StepOptions:
         """Return a copy with the given fields overridden (durations may be seconds)."""
@@ -124,14 +146,24 @@ class StepOptions:
         if "non_retryable" in overrides:
             overrides["non_retryable"] = tuple(map(error_type_name, overrides["non_retryable"]))
         if "circuit_breaker" in overrides:
-            overrides["circuit_breaker"] = breaker_name(overrides["circuit_breaker"])
+            overrides["circuit_breaker"] = _breaker_name(overrides["circuit_breaker"])
         return dataclasses.replace(self, **overrides)
 
-    def with_default_retry(self, retry: RetryPolicy | None) -> StepOptions:
-        """Return these options with `retry` filled in when the step declared none."""
-        if self.retry is not None or retry is None:
-            return self
-        return dataclasses.replace(self, retry=retry)
+    def resolved(
+        self, retry: RetryPolicy | None, local: bool, *, settle_cancelled: bool = True
+    ) -> StepOptions:
+        """Fill in what the step left open: the default retry policy and local mode.
+
+        A step with its own task queue never runs locally unless it asked to: local
+        activities run on the workflow's worker, whatever queue the step names.
+        """
+        run_local = self.local if self.local is not None else local and self.task_queue is None
+        return dataclasses.replace(
+            self,
+            retry=self.retry or retry,
+            local=run_local,
+            settle_cancelled=settle_cancelled,
+        )
 
     def activity_kwargs(self) -> dict[str, Any]:
         """Return the keyword arguments for `workflow.execute_activity`."""
@@ -144,10 +176,42 @@ class StepOptions:
         if not self.local:
             kwargs["heartbeat_timeout"] = self.heartbeat
             kwargs["task_queue"] = self.task_queue
+            # Wait for a cancelled step to settle: a step that completes anyway must be
+            # known (and compensated), and a run must not report failure before it does.
+            kwargs["cancellation_type"] = (
+                _WAIT_CANCELLATION if self.settle_cancelled else _TRY_CANCEL
+            )
         if kwargs["start_to_close_timeout"] is None and kwargs["schedule_to_close_timeout"] is None:
             # Temporal requires one of the two; keep the default bound rather than fail.
             kwargs["start_to_close_timeout"] = DEFAULT_STEP_TIMEOUT
         return kwargs
+
+    def identity(self) -> dict[str, Any]:
+        """A JSON-able description, part of plan fingerprints."""
+        return {
+            "name": self.name,
+            "start_to_close": _seconds(self.start_to_close),
+            "schedule_to_close": _seconds(self.schedule_to_close),
+            "heartbeat": _seconds(self.heartbeat),
+            "retry": None if self.retry is None else self.retry.identity(),
+            "non_retryable": sorted(self.non_retryable),
+            "task_queue": self.task_queue,
+            "local": self.local,
+            "circuit_breaker": self.circuit_breaker,
+        }
+
+
+_WAIT_CANCELLATION = temporalio.workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+_TRY_CANCEL = temporalio.workflow.ActivityCancellationType.TRY_CANCEL
+
+
+def _breaker_name(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    name = getattr(value, "name", None)
+    if not isinstance(name, str):
+        raise DefinitionError(f"circuit_breaker must be a CircuitBreaker or a name, got {value!r}")
+    return name
 
 
 _default_retry = RetryPolicy()
@@ -156,7 +220,7 @@ _default_retry = RetryPolicy()
 def set_default_retry(policy: RetryPolicy | None) -> None:
     """Set the retry policy of steps that declare none and run outside chains.
 
-    Chains and graphs fill in their own defaults at compile time; this one applies to
+    Chains and graphs fill in their own defaults when a run starts; this one applies to
     steps that hand-written workflows call with `.execute()`. It is process-wide and
     set by workers before they run (`create_worker(default_retry=...)`); `None`
     restores 3 attempts. Retry policies are not part of replay checks, so changing it

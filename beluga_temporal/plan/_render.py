@@ -1,17 +1,23 @@
-"""Draw graph plans as Mermaid or Graphviz DOT."""
+"""Draw plans as Mermaid or Graphviz DOT.
+
+Routing nodes are diamonds, map nodes have a double border, finish points (the nodes
+that decide a run's outcome) are highlighted, and a nested chain or graph (a child
+workflow) is drawn as a subgraph of its own nodes.
+"""
 
 from __future__ import annotations
 
 import re
 
-from beluga_temporal.plan._plan import GraphPlan
+from beluga_temporal.plan._plan import GraphPlan, NodePlan, Plan
 
 
-def _edges(plan: GraphPlan) -> list[tuple[str, str, str | None]]:
+def _edges(plan: Plan) -> list[tuple[str, str, str | None]]:
+    routers = plan.routers if isinstance(plan, GraphPlan) else {}
     edges: list[tuple[str, str, str | None]] = []
     for node in plan.nodes:
         for dep in node.deps:
-            router = plan.routers.get(dep)
+            router = routers.get(dep)
             labels = (
                 [] if router is None else [k for k, v in router.mapping.items() if v == node.name]
             )
@@ -19,36 +25,79 @@ def _edges(plan: GraphPlan) -> list[tuple[str, str, str | None]]:
     return edges
 
 
-def _ident(name: str) -> str:
-    return re.sub(r"\W", "_", name)
+def _entries(plan: Plan) -> tuple[str, ...]:
+    return plan.entry_points if isinstance(plan, GraphPlan) else (plan.nodes[0].name,)
 
 
-def to_mermaid(plan: GraphPlan) -> str:
-    """Return a Mermaid flowchart: nodes, edges, labelled conditional edges, entry/finish."""
+def _ident(prefix: str, name: str) -> str:
+    return prefix + re.sub(r"\W", "_", name)
+
+
+def _is_router(plan: Plan, name: str) -> bool:
+    return isinstance(plan, GraphPlan) and name in plan.routers
+
+
+def to_mermaid(plan: Plan) -> str:
+    """Return a Mermaid flowchart of the plan."""
     lines = ["flowchart TD", "    START((start))", "    END((end))"]
-    for node in plan.nodes:
-        shape = f"[[{node.name}]]" if node.map_items else f"[{node.name}]"
-        if node.name in plan.routers:
-            shape = f"{{{node.name}}}"
-        lines.append(f"    {_ident(node.name)}{shape}")
-    lines += [f"    START --> {_ident(name)}" for name in plan.entry_points]
-    for src, dst, label in _edges(plan):
-        arrow = f"-. {label} .->" if label else "-->"
-        lines.append(f"    {_ident(src)} {arrow} {_ident(dst)}")
-    lines += [f"    {_ident(name)} --> END" for name in plan.finish_points]
+    lines += _mermaid_body(plan, "", "    ")
+    lines += [f"    START --> {_ident('', name)}" for name in _entries(plan)]
+    lines += [f"    {_ident('', name)} --> END" for name in plan.finish_points]
+    finish = ",".join(_ident("", name) for name in plan.finish_points)
+    lines += ["    classDef finish stroke-width:3px", f"    class {finish} finish"]
     return "\n".join(lines) + "\n"
 
 
-def to_dot(plan: GraphPlan) -> str:
+def _mermaid_body(plan: Plan, prefix: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for node in plan.nodes:
+        lines += _mermaid_node(plan, node, prefix, indent)
+    for src, dst, label in _edges(plan):
+        arrow = f"-. {label} .->" if label else "-->"
+        lines.append(f"{indent}{_ident(prefix, src)} {arrow} {_ident(prefix, dst)}")
+    return lines
+
+
+def _mermaid_node(plan: Plan, node: NodePlan, prefix: str, indent: str) -> list[str]:
+    ident = _ident(prefix, node.name)
+    if node.child is not None:
+        child = node.child
+        inner = f"{ident}__"
+        lines = [f'{indent}subgraph {ident}["{node.name}: {child.kind} {child.name}"]']
+        lines += _mermaid_body(child, inner, indent + "    ")
+        lines.append(f"{indent}end")
+        return lines
+    if _is_router(plan, node.name):
+        return [f"{indent}{ident}{{{node.name}}}"]
+    shape = f"[[{node.name}]]" if node.map_items else f"[{node.name}]"
+    return [f"{indent}{ident}{shape}"]
+
+
+def to_dot(plan: Plan) -> str:
     """Return a Graphviz DOT digraph of the plan."""
     lines = [f'digraph "{plan.name}" {{', "    rankdir=TB;", '    "__start__" [shape=circle];']
     lines.append('    "__end__" [shape=doublecircle];')
-    for node in plan.nodes:
-        shape = "diamond" if node.name in plan.routers else "box"
-        lines.append(f'    "{node.name}" [shape={shape}];')
-    lines += [f'    "__start__" -> "{name}";' for name in plan.entry_points]
-    for src, dst, label in _edges(plan):
-        attrs = f' [label="{label}", style=dashed]' if label else ""
-        lines.append(f'    "{src}" -> "{dst}"{attrs};')
+    lines += _dot_body(plan, "", "    ")
+    lines += [f'    "__start__" -> "{name}";' for name in _entries(plan)]
     lines += [f'    "{name}" -> "__end__";' for name in plan.finish_points]
     return "\n".join([*lines, "}"]) + "\n"
+
+
+def _dot_body(plan: Plan, prefix: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for node in plan.nodes:
+        name = prefix + node.name
+        if node.child is not None:
+            lines.append(f'{indent}subgraph "cluster_{name}" {{')
+            lines.append(f'{indent}    label="{node.name}: {node.child.kind} {node.child.name}";')
+            lines += _dot_body(node.child, f"{name}/", indent + "    ")
+            lines.append(f'{indent}    "{name}" [shape=point];')
+            lines.append(f"{indent}}}")
+            continue
+        shape = "diamond" if _is_router(plan, node.name) else "box"
+        extra = ", peripheries=2" if node.name in plan.finish_points else ""
+        lines.append(f'{indent}"{name}" [shape={shape}{extra}];')
+    for src, dst, label in _edges(plan):
+        attrs = f' [label="{label}", style=dashed]' if label else ""
+        lines.append(f'{indent}"{prefix}{src}" -> "{prefix}{dst}"{attrs};')
+    return lines

@@ -9,55 +9,28 @@ Thread-safe: sync steps run in a thread pool, async steps on the event loop.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import enum
-import logging
-import threading
+import random
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import pydantic
 import temporalio.exceptions
 
 from beluga_temporal.errors import DefinitionError
-from beluga_temporal.resilience._errors import CircuitOpenError
+from beluga_temporal.resilience._breaker_state import (
+    BreakerCore,
+    BreakerSettings,
+    CircuitState,
+    StateListener,
+    join,
+    lookup,
+    notify,
+)
+from beluga_temporal.resilience._errors import CircuitBreakerNotDeclaredError, CircuitOpenError
 
 T = TypeVar("T")
-logger = logging.getLogger("beluga_temporal.resilience")
-
-
-class CircuitState(enum.StrEnum):
-    """Where a circuit breaker stands."""
-
-    CLOSED = "closed"
-    """Calls go through; consecutive failures are counted."""
-    OPEN = "open"
-    """Calls fail fast with `CircuitOpenError` until `reset_timeout` has passed."""
-    HALF_OPEN = "half_open"
-    """One probe call goes through; its outcome closes or re-opens the breaker."""
-
-
-StateListener = Callable[[str, CircuitState, CircuitState], None]
-"""Called with (breaker name, previous state, new state) after each transition."""
-
-
-@dataclasses.dataclass
-class _Core:
-    """The shared, lock-protected state behind every handle of one breaker name."""
-
-    settings: tuple[int, float, tuple[type[BaseException], ...]]
-    clock: Callable[[], float]
-    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-    state: CircuitState = CircuitState.CLOSED
-    failures: int = 0
-    opened_at: float = 0.0
-    probing: bool = False
-    listeners: list[StateListener] = dataclasses.field(default_factory=list)
-
-
-_registry: dict[str, _Core] = {}
-_registry_lock = threading.Lock()
 
 
 class CircuitBreaker:
@@ -66,7 +39,12 @@ class CircuitBreaker:
     Closed, it lets calls through and counts consecutive failures; after `max_failures`
     it opens and calls fail fast with a retryable `CircuitOpenError` until
     `reset_timeout` has passed; then it half-opens and admits exactly one probe call,
-    whose success closes it and whose failure re-opens it.
+    whose success closes it and whose failure re-opens it. A rejected call is told to
+    come back when the breaker half-opens (after a full `reset_timeout` while a probe is
+    in flight), plus a random share of `jitter`, so rejected callers do not return all
+    at once. Business errors (a non-retryable `ApplicationError`, a pydantic
+    `ValidationError`, a type in the step's `non_retryable`) are answers of a working
+    dependency, not outages: they count like a success unless `count_non_retryable`.
 
     Example:
         ```python
@@ -83,7 +61,9 @@ class CircuitBreaker:
         max_failures: int = 5,
         reset_timeout: float | timedelta = 60.0,
         *,
+        jitter: float | timedelta | None = None,
         failure_types: Sequence[type[BaseException]] = (Exception,),
+        count_non_retryable: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Create (or join, by name) a breaker.
@@ -93,8 +73,14 @@ class CircuitBreaker:
             max_failures: Consecutive failures that open the breaker (>= 1).
             reset_timeout: Seconds (or a `timedelta`) the breaker stays open before
                 admitting a probe.
+            jitter: Upper bound of the random delay added to a rejected call's
+                `retry_after` (seconds or `timedelta`, >= 0); default a fifth of
+                `reset_timeout`. `0` sends every rejected caller back at the same time.
             failure_types: Exceptions that count as failures of the dependency (default:
                 any `Exception`); other exceptions count as answers, like a success.
+            count_non_retryable: Count business errors (non-retryable `ApplicationError`,
+                pydantic `ValidationError`, types in the step's `non_retryable`) as
+                failures too. Default `False`: the dependency answered.
             clock: Monotonic clock in seconds (tests pass a fake one).
 
         Raises:
@@ -102,29 +88,45 @@ class CircuitBreaker:
                 exists with different settings.
         """
         seconds = _seconds(reset_timeout)
+        spread = seconds / 5 if jitter is None else _seconds(jitter)
         if not name:
             raise DefinitionError("a circuit breaker needs a non-empty name")
         if max_failures < 1:
             raise DefinitionError(f"circuit breaker '{name}': max_failures must be >= 1")
         if seconds <= 0:
             raise DefinitionError(f"circuit breaker '{name}': reset_timeout must be > 0")
+        if spread < 0:
+            raise DefinitionError(f"circuit breaker '{name}': jitter must be >= 0")
+        settings = BreakerSettings(
+            max_failures, seconds, spread, tuple(failure_types), count_non_retryable
+        )
         self.name = name
-        self._core = _join(name, (max_failures, seconds, tuple(failure_types)), clock)
+        self._core = join(name, settings, clock)
 
     @property
     def max_failures(self) -> int:
         """Consecutive failures that open the breaker."""
-        return self._core.settings[0]
+        return self._core.settings.max_failures
 
     @property
     def reset_timeout(self) -> float:
         """Seconds the breaker stays open before admitting a probe."""
-        return self._core.settings[1]
+        return self._core.settings.reset_timeout
+
+    @property
+    def jitter(self) -> float:
+        """Upper bound, in seconds, of the random delay added to a rejection."""
+        return self._core.settings.jitter
 
     @property
     def failure_types(self) -> tuple[type[BaseException], ...]:
         """Exceptions that count as failures."""
-        return self._core.settings[2]
+        return self._core.settings.failure_types
+
+    @property
+    def count_non_retryable(self) -> bool:
+        """Whether business (non-retryable) errors count as failures."""
+        return self._core.settings.count_non_retryable
 
     @property
     def state(self) -> CircuitState:
@@ -140,7 +142,7 @@ class CircuitBreaker:
         return self._core.failures
 
     def add_listener(self, listener: StateListener) -> None:
-        """Call `listener(name, previous, new)` after every state transition."""
+        """Call `listener(name, previous, new)` after every transition of this breaker."""
         self._core.listeners.append(listener)
 
     def reset(self) -> None:
@@ -151,8 +153,12 @@ class CircuitBreaker:
         self._emit(events)
 
     @contextlib.contextmanager
-    def guard(self) -> Iterator[None]:
+    def guard(self, non_retryable: Collection[str] = ()) -> Iterator[None]:
         """Run the block through the breaker (for sync and async code alike).
+
+        Args:
+            non_retryable: Exception type names that are business errors here (a step's
+                `non_retryable`); they count as answers unless `count_non_retryable`.
 
         Raises:
             CircuitOpenError: The breaker is open, or half-open with its probe in flight.
@@ -161,9 +167,9 @@ class CircuitBreaker:
         try:
             yield
         except BaseException as error:
-            self._record(probe, error)
+            self._record(probe, error, non_retryable)
             raise
-        self._record(probe, None)
+        self._record(probe, None, non_retryable)
 
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Await `fn(*args)` through the breaker (plain async code outside steps).
@@ -177,6 +183,12 @@ class CircuitBreaker:
     def __repr__(self) -> str:
         return f"<CircuitBreaker {self.name!r} {self._core.state.value}>"
 
+    @classmethod
+    def _of(cls, name: str, core: BreakerCore) -> CircuitBreaker:
+        breaker = cls.__new__(cls)
+        breaker.name, breaker._core = name, core
+        return breaker
+
     def _admit(self) -> bool:
         """Let a call through, returning whether it is the half-open probe."""
         core = self._core
@@ -187,7 +199,8 @@ class CircuitBreaker:
             core.probing = core.probing or probe
         self._emit(events)
         if rejection is not None:
-            raise CircuitOpenError(self.name, rejection)
+            # Spread: callers rejected together must not all come back at one instant.
+            raise CircuitOpenError(self.name, rejection + random.uniform(0, self.jitter))
         return probe
 
     def _rejection(self) -> float | None:
@@ -201,15 +214,17 @@ class CircuitBreaker:
             return self.reset_timeout
         return None
 
-    def _record(self, probe: bool, error: BaseException | None) -> None:
+    def _record(self, probe: bool, error: BaseException | None, business: Collection[str]) -> None:
         core = self._core
         with core.lock:
             if probe:
                 core.probing = False
-            events = self._outcome(probe, error)
+            events = self._outcome(probe, error, business)
         self._emit(events)
 
-    def _outcome(self, probe: bool, error: BaseException | None) -> list[CircuitState]:
+    def _outcome(
+        self, probe: bool, error: BaseException | None, business: Collection[str]
+    ) -> list[CircuitState]:
         """Apply one call's outcome (lock held); calls that began before a trip are moot."""
         core = self._core
         if error is not None and (
@@ -220,6 +235,8 @@ class CircuitBreaker:
             # CancelledError) or interrupted: says nothing about the dependency.
             return []
         failed = error is not None and isinstance(error, self.failure_types)
+        if failed and not self.count_non_retryable and is_business_error(error, business):
+            failed = False  # the dependency answered ("card declined"): not an outage
         if probe:
             return self._move(CircuitState.OPEN if failed else CircuitState.CLOSED)
         if core.state is not CircuitState.CLOSED:
@@ -248,27 +265,54 @@ class CircuitBreaker:
 
     def _emit(self, events: list[CircuitState]) -> None:
         # Outside the lock: listeners and exporters must not stall other callers.
-        if not events:
-            return
-        previous, state = events
-        _log_transition(self.name, previous, state, self.reset_timeout)
-        _count_transition(self.name, previous, state)
-        for listener in list(self._core.listeners):
-            listener(self.name, previous, state)
+        if events:
+            notify(self._core, self.name, events[0], events[1])
+
+
+def is_business_error(error: BaseException | None, non_retryable: Collection[str] = ()) -> bool:
+    """Tell whether `error` is a business answer rather than an outage.
+
+    Business errors: a non-retryable `ApplicationError` (or one whose type is listed), a
+    pydantic `ValidationError`, and exceptions whose type or a base type is named in
+    `non_retryable`.
+    """
+    if isinstance(error, temporalio.exceptions.ApplicationError):
+        return error.non_retryable or error.type in non_retryable
+    if isinstance(error, pydantic.ValidationError):
+        return True
+    return error is not None and any(cls.__name__ in non_retryable for cls in type(error).__mro__)
 
 
 def get_circuit_breaker(name: str) -> CircuitBreaker:
-    """Return the breaker registered under `name`, creating one with defaults if none is.
+    """Return the breaker this process declared under `name`.
 
     Steps that name a breaker (`@step(circuit_breaker="payments")`) use this at run time.
+
+    Raises:
+        CircuitBreakerNotDeclaredError: No `CircuitBreaker(name, ...)` was created in
+            this process (a `ConfigurationError`).
     """
-    with _registry_lock:
-        core = _registry.get(name)
+    core = lookup(name)
     if core is None:
-        return CircuitBreaker(name)
-    breaker = CircuitBreaker.__new__(CircuitBreaker)
-    breaker.name, breaker._core = name, core
-    return breaker
+        raise CircuitBreakerNotDeclaredError(name)
+    return CircuitBreaker._of(name, core)
+
+
+def guard_step(
+    breaker: str | None, non_retryable: Collection[str]
+) -> contextlib.AbstractContextManager[None]:
+    """Guard one attempt of a step with its breaker (none: a no-op).
+
+    Args:
+        breaker: The step's `circuit_breaker` name, or `None`.
+        non_retryable: The step's non-retryable error type names (business errors).
+
+    Raises:
+        CircuitBreakerNotDeclaredError: The breaker is not declared in this process.
+    """
+    if breaker is None:
+        return contextlib.nullcontext()
+    return get_circuit_breaker(breaker).guard(non_retryable)
 
 
 def breaker_name(value: CircuitBreaker | str | None) -> str | None:
@@ -280,48 +324,5 @@ def breaker_name(value: CircuitBreaker | str | None) -> str | None:
     raise DefinitionError(f"circuit_breaker must be a CircuitBreaker or a name, got {value!r}")
 
 
-def _join(
-    name: str,
-    settings: tuple[int, float, tuple[type[BaseException], ...]],
-    clock: Callable[[], float],
-) -> _Core:
-    with _registry_lock:
-        core = _registry.get(name)
-        if core is None:
-            core = _registry[name] = _Core(settings=settings, clock=clock)
-        elif _comparable(core.settings) != _comparable(settings):
-            raise DefinitionError(
-                f"a circuit breaker named '{name}' already exists with other settings "
-                f"(max_failures, reset_timeout, failure_types = {core.settings})"
-            )
-    return core
-
-
-def _comparable(settings: tuple[int, float, tuple[type[BaseException], ...]]) -> object:
-    # By name, not identity: the workflow sandbox re-imports user modules, so the same
-    # exception class exists there as another object.
-    max_failures, reset, types = settings
-    return max_failures, reset, tuple(f"{t.__module__}.{t.__qualname__}" for t in types)
-
-
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _log_transition(name: str, previous: CircuitState, state: CircuitState, reset: float) -> None:
-    if state is CircuitState.OPEN:
-        logger.warning(
-            "circuit breaker %s opened (was %s); calls fail fast for %.3gs",
-            name,
-            previous.value,
-            reset,
-        )
-    else:
-        logger.info("circuit breaker %s %s (was %s)", name, state.value, previous.value)
-
-
-def _count_transition(name: str, previous: CircuitState, state: CircuitState) -> None:
-    # Imported here: OpenTelemetry is a worker-side concern, not needed to declare steps.
-    from beluga_temporal.observability import record_circuit_breaker_change
-
-    record_circuit_breaker_change(name, previous_state=previous.value, state=state.value)

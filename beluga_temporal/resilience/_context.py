@@ -37,15 +37,18 @@ class StepContext:
 
     @property
     def idempotency_key(self) -> str:
-        """`workflow_id/activity_id`: the same for every attempt of one scheduled step.
+        """`workflow_id/run_id/activity_id`: one key per scheduled step of one run.
 
-        Stable across retries, worker crashes and server restarts. Activity ids are
-        sequence numbers within a run, so a later run reusing the workflow id gets the
-        same keys for the same steps: re-running a failed order under its id does not
-        charge it twice. Scope keys per service (or add the step name) if different
-        workflows share workflow ids.
+        The same for every attempt of that step: retries, worker crashes and server
+        restarts keep it, so a retried side effect is recognised. Different in every
+        other run: activity ids are sequence numbers that restart with each run, so the
+        run id keeps a new run under a reused workflow id (re-running an order under its
+        id, a workflow retry, a reset) and each continue-as-new continuation from
+        reusing the keys of an earlier run and having a different charge deduplicated
+        away. To do something once per business entity whatever the runs (charge an
+        order once, ever), key it by the entity (the order id) as well.
         """
-        return f"{self.workflow_id}/{self.activity_id}"
+        return f"{self.workflow_id}/{self.run_id}/{self.activity_id}"
 
 
 def step_context() -> StepContext:

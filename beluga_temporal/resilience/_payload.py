@@ -16,9 +16,11 @@ from typing import Any
 import temporalio.api.common.v1
 import temporalio.client
 import temporalio.converter
+import temporalio.workflow
+from temporalio.exceptions import ApplicationError
 
 from beluga_temporal.errors import ConfigurationError
-from beluga_temporal.resilience._errors import PayloadTooLargeError
+from beluga_temporal.resilience._errors import PAYLOAD_TOO_LARGE, PayloadTooLargeError
 
 DEFAULT_PAYLOAD_SIZE_LIMIT = 2 * 1024 * 1024
 """Temporal's default `limit.blobSize.error`, in bytes, as the SDK worker measures it."""
@@ -81,3 +83,30 @@ async def check_start_input(
     """
     payloads = await client.data_converter.encode(args)
     check_encoded(f"input of workflow '{workflow}' (id '{workflow_id}')", payloads)
+
+
+def check_workflow_payload(what: str, value: Any) -> None:
+    """Workflow side: fail the run at once if `value` is over the payload limit.
+
+    Left to Temporal, an oversized step input or run result fails the workflow task
+    over and over until the run times out.
+    """
+    try:
+        check_payload(what, [value], temporalio.workflow.payload_converter())
+    except PayloadTooLargeError as error:
+        raise too_large(error) from None
+
+
+def check_step_input(name: str, arg: Any) -> None:
+    """Workflow side: fail, naming the step, if its input is over the limit."""
+    check_workflow_payload(f"input of step '{name}'", arg)
+
+
+def too_large(error: PayloadTooLargeError) -> ApplicationError:
+    """The non-retryable Temporal error an oversized value fails with."""
+    return ApplicationError(
+        str(error),
+        {"size": error.size, "limit": error.limit},
+        type=PAYLOAD_TOO_LARGE,
+        non_retryable=True,
+    )

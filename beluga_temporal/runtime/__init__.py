@@ -1,11 +1,55 @@
-"""Inside Temporal: generated workflow classes, the deterministic interpreter, activities.
+"""Inside Temporal workflows: generated workflow classes and the one interpreter.
 
-Workflow-side modules here never do I/O, read clocks or randomness, or import anything
-non-deterministic (no `openai`, no `structlog`, no HTTP clients).
+Everything here runs on the workflow side (except `WorkflowTarget`'s bookkeeping): it
+never does I/O, reads clocks or randomness, or imports anything non-deterministic (no
+`openai`, no `structlog`, no HTTP clients).
 """
 
-from beluga_temporal.runtime._activity import report_usage
-from beluga_temporal.runtime._failures import ErrorInfo
-from beluga_temporal.runtime._progress import PROGRESS_QUERY, NodeProgress, RunProgress, Usage
+from beluga_temporal.runtime._calls import STEP_METADATA, call_step
+from beluga_temporal.runtime._failures import (
+    GRAPH_FAILED,
+    INVALID_RUN_INPUT,
+    STEP_FAILED,
+    ErrorInfo,
+    describe,
+    details_of,
+)
+from beluga_temporal.runtime._generated import versions_of
+from beluga_temporal.runtime._progress import (
+    PROGRESS_QUERY,
+    NodeProgress,
+    NodeStatus,
+    RunProgress,
+    RunStatus,
+    Usage,
+)
+from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
+from beluga_temporal.runtime._snapshot import CONTINUE_KEY
+from beluga_temporal.runtime._target import WorkflowTarget, unique_steps
+from beluga_temporal.runtime._versions import START_ACTIVITY, PlanVersions
 
-__all__ = ["PROGRESS_QUERY", "ErrorInfo", "NodeProgress", "RunProgress", "Usage", "report_usage"]
+__all__ = [
+    "CLOSE_SIGNAL",
+    "CONTINUE_KEY",
+    "GRAPH_FAILED",
+    "INVALID_RUN_INPUT",
+    "MEMORY_QUERY",
+    "PROGRESS_QUERY",
+    "START_ACTIVITY",
+    "STEP_FAILED",
+    "STEP_METADATA",
+    "TURN_UPDATE",
+    "ErrorInfo",
+    "NodeProgress",
+    "NodeStatus",
+    "PlanVersions",
+    "RunProgress",
+    "RunStatus",
+    "Usage",
+    "WorkflowTarget",
+    "call_step",
+    "describe",
+    "details_of",
+    "unique_steps",
+    "versions_of",
+]

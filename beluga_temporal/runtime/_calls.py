@@ -1,31 +1,27 @@
-"""Workflow side: schedule one step as an activity (or local activity)."""
+"""Workflow side: schedule one step as an activity (or local activity), or a child run.
+
+A step's activity returns its output as the payload's data, so the Web UI and plain
+`workflow.execute_activity` callers see exactly what the step returned. What the
+framework needs besides (token usage, the attempt that succeeded) travels in the
+payload's metadata, under `STEP_METADATA`; `call_step` reads it from the raw payload.
+"""
 
 from __future__ import annotations
 
-import contextvars
-import functools
+import json
+from collections.abc import Mapping
 from typing import Any
 
-import pydantic
+import temporalio.api.common.v1
+import temporalio.common
 import temporalio.workflow
 
-from beluga_temporal.plan._options import StepOptions
-from beluga_temporal.runtime._activity import ENVELOPE_KEY, check_step_input
+from beluga_temporal.plan import StepOptions
+from beluga_temporal.resilience import check_step_input
 from beluga_temporal.runtime._progress import NodeProgress, Usage
 
-ENVELOPE_HEADER = "beluga-envelope"
-"""Activity header (wire format) marking calls whose result envelope is unwrapped."""
-
-# True while `call_step` schedules its activity: the worker's EnvelopeInterceptor then
-# adds ENVELOPE_HEADER. Each workflow task has its own context, so this never leaks.
-_unwrapping: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "beluga_unwrapping", default=False
-)
-
-
-def unwrapping() -> bool:
-    """Whether the activity being scheduled is a `call_step` call that unwraps."""
-    return _unwrapping.get()
+STEP_METADATA = "beluga-step"
+"""Payload metadata key (wire format) carrying a step's usage and attempt as JSON."""
 
 
 async def call_step(
@@ -49,40 +45,67 @@ async def call_step(
     if check_input:
         check_step_input(options.name, arg)
     kwargs = options.activity_kwargs()
-    # Set and cleared rather than reset with a token: an evicted workflow's coroutines
-    # are closed from another context, where a token would not apply.
-    _unwrapping.set(True)
-    try:
-        if options.local:
-            raw = await temporalio.workflow.execute_local_activity(
-                options.name, arg, summary=summary, **kwargs
-            )
-        else:
-            raw = await temporalio.workflow.execute_activity(
-                options.name, arg, summary=summary, **kwargs
-            )
-    finally:
-        _unwrapping.set(False)
-    output = unwrap(raw, usage, node)
-    if result_type is None or result_type is Any:
-        return output
-    return _adapter(result_type).validate_python(output)
+    execute = (
+        temporalio.workflow.execute_local_activity
+        if options.local
+        else temporalio.workflow.execute_activity
+    )
+    raw = await execute(
+        options.name, arg, summary=summary, result_type=temporalio.common.RawValue, **kwargs
+    )
+    return decode_result(raw.payload, result_type, usage, node)
 
 
-def unwrap(raw: Any, usage: Usage | None, node: NodeProgress | None = None) -> Any:
-    """Strip the envelope carrying a step's token usage and attempt number."""
-    if not (isinstance(raw, dict) and ENVELOPE_KEY in raw):
-        if node is not None:
-            node.attempts = max(node.attempts, 1)
-        return raw
-    envelope = raw[ENVELOPE_KEY]
-    if usage is not None and envelope.get("usage"):
-        usage.add(Usage.model_validate(envelope["usage"]))
+def decode_result(
+    payload: temporalio.api.common.v1.Payload,
+    result_type: Any,
+    usage: Usage | None,
+    node: NodeProgress | None,
+) -> Any:
+    """Decode a step's result payload, collecting its metadata into `usage` and `node`."""
+    meta = _metadata(payload.metadata)
+    if usage is not None and meta.get("usage"):
+        usage.add(Usage.model_validate(meta["usage"]))
     if node is not None:
-        node.attempts = max(node.attempts, int(envelope.get("attempt", 1)))
-    return envelope.get("output")
+        node.attempts = max(node.attempts, int(meta.get("attempt", 1)))
+    converter = temporalio.workflow.payload_converter()
+    if result_type is None or result_type is Any:
+        return converter.from_payload(payload)
+    return converter.from_payload(payload, result_type)
 
 
-@functools.lru_cache(maxsize=256)
-def _adapter(result_type: Any) -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(result_type)
+def _metadata(metadata: Mapping[str, bytes]) -> dict[str, Any]:
+    raw = metadata.get(STEP_METADATA)
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else {}
+
+
+async def call_child(
+    workflow_type: str,
+    arg: Any,
+    *,
+    workflow_id: str,
+    memo: Mapping[str, Any],
+    summary: str,
+    settle: bool = True,
+) -> Any:
+    """Run a nested chain or graph as a child workflow and return its result.
+
+    Cancelling the parent's node cancels the child and waits for it to settle; when
+    the parent closes, a child still running is terminated (parent-close policy).
+    """
+    return await temporalio.workflow.execute_child_workflow(
+        workflow_type,
+        arg,
+        id=workflow_id,
+        memo=dict(memo),
+        static_summary=summary,
+        cancellation_type=_SETTLE if settle else _TRY,
+        parent_close_policy=temporalio.workflow.ParentClosePolicy.TERMINATE,
+    )
+
+
+_SETTLE = temporalio.workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED
+_TRY = temporalio.workflow.ChildWorkflowCancellationType.TRY_CANCEL

@@ -12,6 +12,7 @@ from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     CancelledError,
+    ChildWorkflowError,
     TimeoutError,
 )
 
@@ -20,6 +21,21 @@ GRAPH_FAILED = "GraphExecutionError"
 STATE_CONFLICT = "StateConflictError"
 ROUTING_ERROR = "RoutingError"
 INVALID_RUN_INPUT = "InvalidRunInput"
+MAP_INPUT_ERROR = "MapInputError"
+MAP_ITEM_FAILED = "MapItemFailed"
+STATE_TOO_LARGE = "StateTooLargeError"
+
+
+class NodeFailure(Exception):
+    """A node failed for a reason the workflow itself found (not an activity error).
+
+    Attributes:
+        error_type: The type name reported for the failure.
+    """
+
+    def __init__(self, message: str, error_type: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 class ErrorInfo(pydantic.BaseModel):
@@ -38,8 +54,10 @@ class ErrorInfo(pydantic.BaseModel):
 def describe(error: BaseException) -> tuple[str, str]:
     """Return (error type, message) for an activity failure, naming fired timeouts."""
     cause: BaseException = error
-    if isinstance(error, ActivityError) and error.cause is not None:
-        cause = error.cause
+    while isinstance(cause, ActivityError | ChildWorkflowError) and cause.cause is not None:
+        cause = cause.cause
+    if isinstance(cause, NodeFailure):
+        return cause.error_type, str(cause)
     if isinstance(cause, ApplicationError):
         return cause.type or "ApplicationError", cause.message
     if isinstance(cause, TimeoutError):
@@ -53,11 +71,23 @@ def describe(error: BaseException) -> tuple[str, str]:
 def step_failed(run: str, step: str, error: BaseException) -> ApplicationError:
     """The error a chain fails with when a step exhausted its retries."""
     error_type, message = describe(error)
+    return step_failed_error(run, step, error_type, message)
+
+
+def step_failed_error(run: str, step: str, error_type: str, message: str) -> ApplicationError:
+    """The error a chain fails with, from a described failure."""
     return ApplicationError(
         f"step '{step}' of '{run}' failed: {error_type}: {message}",
         {"step": step, "error_type": error_type, "message": message},
         type=STEP_FAILED,
         non_retryable=True,
+    )
+
+
+def is_cancellation(error: BaseException) -> bool:
+    """Whether an activity or child failure means it was cancelled, not that it failed."""
+    return isinstance(error, ActivityError | ChildWorkflowError) and isinstance(
+        error.cause, CancelledError
     )
 
 
@@ -69,10 +99,17 @@ def graph_failed(
     completed: list[str],
     skipped: list[str],
     cancelled: list[str],
+    unfinished: list[str] | None = None,
 ) -> ApplicationError:
-    """The error a graph fails with: the failed, completed, skipped and cancelled nodes."""
+    """The error a graph fails with: the failed, completed, skipped and cancelled nodes.
+
+    `unfinished` names finish points that did not succeed (`on_error="continue"`).
+    """
+    reason = f"failed at node '{node}': {error_type}: {message}"
+    if unfinished:
+        reason = f"finish point(s) {', '.join(unfinished)} did not succeed; {reason}"
     return ApplicationError(
-        f"graph '{graph}' failed at node '{node}': {error_type}: {message}",
+        f"graph '{graph}' {reason}",
         {
             "node": node,
             "error_type": error_type,
@@ -80,6 +117,7 @@ def graph_failed(
             "completed": completed,
             "skipped": skipped,
             "cancelled": cancelled,
+            "unfinished": unfinished or [],
         },
         type=GRAPH_FAILED,
         non_retryable=True,

@@ -17,64 +17,92 @@ from typing import Any
 
 import temporalio.workflow
 
-from beluga_temporal.plan import ChainPlan, Plan
-from beluga_temporal.runtime._activity import check_workflow_payload
-from beluga_temporal.runtime._chain import ChainRun
-from beluga_temporal.runtime._graph import GraphRun
-from beluga_temporal.runtime._progress import PROGRESS_QUERY, RunProgress
-from beluga_temporal.runtime._session import (
-    CLOSE_SIGNAL,
-    MEMORY_QUERY,
-    TURN_UPDATE,
-    SessionRun,
-)
+from beluga_temporal.plan import ChainPlan
+from beluga_temporal.resilience import check_workflow_payload
+from beluga_temporal.runtime._core import Run, new_flow
+from beluga_temporal.runtime._progress import PROGRESS_QUERY, NodeProgress, RunProgress
+from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, SessionRun
+from beluga_temporal.runtime._versions import PlanVersions, begin
 
-Runner = ChainRun | GraphRun | SessionRun
-
-_PLANS: dict[str, Plan] = {}
+_VERSIONS: dict[str, PlanVersions] = {}
 _counter = 0
 
 
-def _class_name(plan: Plan) -> str:
+def _class_name(versions: PlanVersions) -> str:
     global _counter
     _counter += 1
-    stem = re.sub(r"\W", "_", plan.name).strip("_") or "workflow"
-    return f"{plan.kind.title()}_{stem}_{_counter}"
+    stem = re.sub(r"\W", "_", versions.name).strip("_") or "workflow"
+    return f"{versions.newest.kind.title()}_{stem}_{_counter}"
 
 
-def runner_for(plan: Plan) -> Runner:
-    """Return the interpreter for one run of `plan`."""
-    if isinstance(plan, ChainPlan):
-        return ChainRun(plan) if plan.memory is None else SessionRun(plan)
-    return GraphRun(plan)
+class _Instance:
+    """What one workflow instance runs: a plain run, or a session of turns."""
+
+    def __init__(self, versions: PlanVersions) -> None:
+        self.versions = versions
+        self.run: Run | None = None
+        self.session: SessionRun | None = None
+        self._closed = False  # a close signal can arrive before the session exists
+
+    async def execute(self, arg: Any) -> Any:
+        start = await begin(self.versions, arg)
+        plan = start.plan
+        if isinstance(plan, ChainPlan) and plan.memory is not None:
+            self.session = SessionRun(plan, start.context, start.snapshot)
+            if self._closed:
+                self.session.close()
+            return await self.session.execute(start.input)
+        self.run = Run(plan, start.context, new_flow(plan), snapshot=start.snapshot)
+        result = await self.run.execute(start.input)
+        check_workflow_payload(f"result of workflow '{plan.name}'", result)
+        return result
+
+    def view(self) -> RunProgress:
+        if self.run is not None:
+            return self.run.record.view()
+        if self.session is not None:
+            return self.session.view()
+        plan = self.versions.newest  # not started yet: its plan is not resolved
+        nodes = {node.name: NodeProgress(step=node.runs) for node in plan.nodes}
+        return RunProgress(name=plan.name, kind=plan.kind, nodes=nodes, total=len(nodes))
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+        self._closed = True
+
+    async def wait_for_session(self) -> SessionRun:
+        # An update can arrive with the start, before the session exists.
+        await temporalio.workflow.wait_condition(lambda: self.session is not None)
+        assert self.session is not None
+        return self.session
 
 
 def _init(self: Any) -> None:
-    self._beluga_run = runner_for(_PLANS[type(self).__name__])
+    self._beluga = _Instance(_VERSIONS[type(self).__name__])
 
 
 async def _run(self: Any, arg: Any = None) -> Any:
-    result = await self._beluga_run.execute(arg)
-    check_workflow_payload(f"result of workflow '{self._beluga_run.plan.name}'", result)
-    return result
+    return await self._beluga.execute(arg)
 
 
 def _progress(self: Any) -> RunProgress:
-    progress: RunProgress = self._beluga_run.progress
-    return progress
+    view: RunProgress = self._beluga.view()
+    return view
 
 
 async def _turn(self: Any, arg: Any) -> Any:
-    return await self._beluga_run.turn(arg)
+    session = await self._beluga.wait_for_session()
+    return await session.turn(arg)
 
 
 def _close(self: Any) -> None:
-    self._beluga_run.close()
+    self._beluga.close()
 
 
 def _memory(self: Any) -> list[dict[str, str]]:
-    history: list[dict[str, str]] = self._beluga_run.history()
-    return history
+    session = self._beluga.session
+    return [] if session is None else session.history()
 
 
 def _method(name: str, template: Callable[..., Any], cls_name: str) -> Any:
@@ -87,7 +115,8 @@ def _method(name: str, template: Callable[..., Any], cls_name: str) -> Any:
     return copy
 
 
-def _namespace(plan: Plan, name: str) -> dict[str, Any]:
+def _namespace(versions: PlanVersions, name: str) -> dict[str, Any]:
+    plan = versions.newest
     namespace: dict[str, Any] = {
         "__module__": __name__,
         "__qualname__": name,
@@ -98,7 +127,8 @@ def _namespace(plan: Plan, name: str) -> dict[str, Any]:
             _method("progress", _progress, name)
         ),
     }
-    if isinstance(plan, ChainPlan) and plan.memory is not None:
+    plans = versions.by_fingerprint.values()
+    if any(isinstance(p, ChainPlan) and p.memory is not None for p in plans):
         namespace["turn"] = temporalio.workflow.update(name=TURN_UPDATE)(
             _method("turn", _turn, name)
         )
@@ -111,18 +141,21 @@ def _namespace(plan: Plan, name: str) -> dict[str, Any]:
     return namespace
 
 
-def workflow_class(plan: Plan) -> type:
-    """Generate, register and return the `@workflow.defn` class running `plan`.
+def workflow_class(versions: PlanVersions) -> type:
+    """Generate, register and return the `@workflow.defn` class running `versions`.
 
-    The workflow type name is `plan.name` (wire format: renaming it breaks runs in flight).
+    The workflow type name is the plan's name (wire format: renaming it breaks runs in
+    flight).
     """
-    name = _class_name(plan)
-    _PLANS[name] = plan
-    cls = type(name, (), _namespace(plan, name))
+    name = _class_name(versions)
+    _VERSIONS[name] = versions
+    cls = type(name, (), _namespace(versions, name))
     setattr(sys.modules[__name__], name, cls)
-    return temporalio.workflow.defn(name=plan.name)(cls)
+    return temporalio.workflow.defn(name=versions.name)(cls)
 
 
-def plan_of(workflow_cls: type) -> Plan | None:
-    """Return the plan behind a generated workflow class, or `None`."""
-    return _PLANS.get(workflow_cls.__name__) if workflow_cls.__module__ == __name__ else None
+def versions_of(workflow_cls: type) -> PlanVersions | None:
+    """Return the plan versions behind a generated workflow class, or `None`."""
+    if workflow_cls.__module__ != __name__:
+        return None
+    return _VERSIONS.get(workflow_cls.__name__)

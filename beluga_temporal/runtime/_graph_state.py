@@ -1,26 +1,29 @@
 """Workflow side: the state a graph threads through its nodes.
 
 A node sees the initial state merged with the outputs of its ancestors, in topological
-order. Node outputs that are dicts (or models) are updates; anything else is stored under
-the node's name. Concurrent nodes that write different values to one key conflict.
+order: for each key, the value written by the latest ancestor that wrote it. Outputs
+that are dicts (or models) are updates; anything else is stored under the node's name.
+Nodes that may run concurrently and write different values to one key conflict.
+
+Each key keeps a bit set of the positions of the nodes that wrote it, so finding a
+key's value for a node, or a conflict, costs one big-integer AND, and a node that
+reads a few keys costs little whatever the size of the graph.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pydantic
 
 from beluga_temporal.plan import GraphPlan
-from beluga_temporal.runtime._failures import ROUTING_ERROR, STATE_CONFLICT, invalid_input
+from beluga_temporal.runtime._failures import ROUTING_ERROR, STATE_CONFLICT, NodeFailure
+from beluga_temporal.runtime._sandbox import RouteRunner
 
 
-class GraphStateError(Exception):
-    """A state conflict or routing error; it fails the graph like a failed node."""
-
-    def __init__(self, message: str, error_type: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
+class GraphStateError(NodeFailure):
+    """A state conflict or routing error; it fails the node like a failed step."""
 
 
 def as_updates(node: str, output: Any) -> dict[str, Any]:
@@ -37,59 +40,72 @@ def as_updates(node: str, output: Any) -> dict[str, Any]:
 class GraphState:
     """Initial state, node outputs and routing choices of one graph run."""
 
-    def __init__(self, plan: GraphPlan) -> None:
+    def __init__(self, plan: GraphPlan, routes: RouteRunner) -> None:
         self.plan = plan
+        self.routes = routes
         self.initial: dict[str, Any] = {}
         self.outputs: dict[str, dict[str, Any]] = {}
+        self.chosen: dict[str, str] = {}
         self.completed: list[str] = []
-        self._order = {node.name: index for index, node in enumerate(plan.nodes)}
-        self._chosen: dict[str, str] = {}
-        self._inputs: dict[str, dict[str, Any]] = {}
+        self._writers: dict[str, int] = {}  # key -> bit set of writer positions
 
-    def start(self, initial: Any) -> None:
-        """Validate and store the run's input as the initial state."""
-        model = self.plan.state_model
-        if model is not None:
-            try:
-                initial = pydantic.TypeAdapter(model).validate_python(initial)
-            except pydantic.ValidationError as error:
-                raise invalid_input(self.plan.name, str(error)) from None
-            initial = pydantic.TypeAdapter(model).dump_python(initial, mode="json")
-        if initial is None:
-            initial = {}
-        if not isinstance(initial, dict):
-            raise invalid_input(
-                self.plan.name, f"a graph's input must be an object, got {type(initial).__name__}"
-            )
-        self.initial = initial
+    def restore(
+        self,
+        initial: dict[str, Any],
+        outputs: dict[str, dict[str, Any]],
+        chosen: dict[str, str],
+        completed: list[str],
+    ) -> None:
+        """Resume from a snapshot."""
+        self.initial, self.chosen, self.completed = initial, dict(chosen), list(completed)
+        for node in completed:
+            self._store(node, outputs[node])
 
-    def _merge(self, nodes: list[str]) -> dict[str, Any]:
-        merged = dict(self.initial)
-        for name in sorted(nodes, key=self._order.__getitem__):
-            merged.update(self.outputs[name])
-        return merged
+    def view(self, node: str, keys: Iterable[str] | None = None) -> dict[str, Any]:
+        """The state `node` sees (initial state plus its ancestors' outputs).
 
-    def input_for(self, node: str) -> dict[str, Any]:
-        """The state `node` receives: initial state plus its ancestors' outputs."""
-        return self._merge([n for n in self.plan.ancestors[node] if n in self.outputs])
+        Args:
+            node: The node whose view it is.
+            keys: Only these keys (what the node reads); `None` for the whole state.
+        """
+        ancestors = self.plan.ancestors[self.plan.positions[node]]
+        wanted = self._all_keys() if keys is None else keys
+        view: dict[str, Any] = {}
+        for key in wanted:
+            writers = self._writers.get(key, 0) & ancestors
+            if writers:
+                writer = self.plan.nodes[writers.bit_length() - 1].name
+                view[key] = self.outputs[writer][key]
+            elif key in self.initial:
+                view[key] = self.initial[key]
+        return view
 
-    def after(self, node: str) -> dict[str, Any]:
-        """The state right after `node` ran (its input plus its own updates)."""
-        return {**self._inputs.get(node, {}), **self.outputs.get(node, {})}
+    def after(self, node: str, keys: Iterable[str] | None = None) -> dict[str, Any]:
+        """The state right after `node` ran (its view plus its own updates)."""
+        own = self.outputs.get(node, {})
+        view = self.view(node, keys)
+        view.update(own if keys is None else {k: own[k] for k in keys if k in own})
+        return view
 
     def final(self) -> dict[str, Any]:
         """The merged state after every node that succeeded."""
-        return self._merge(list(self.outputs))
+        final: dict[str, Any] = {}
+        for key in self._all_keys():
+            writers = self._writers.get(key, 0)
+            if writers:
+                final[key] = self.outputs[self.plan.nodes[writers.bit_length() - 1].name][key]
+            else:
+                final[key] = self.initial[key]
+        return final
 
-    def record(self, node: str, node_input: dict[str, Any], output: Any) -> None:
+    def record(self, node: str, output: Any) -> None:
         """Store a node's output, checking conflicts and evaluating its router."""
         updates = as_updates(node, output)
         self._check_conflicts(node, updates)
         # Route before storing: a node whose route fails has failed, not completed.
         if node in self.plan.routers:
-            self._chosen[node] = self._route(node, {**node_input, **updates})
-        self.outputs[node] = updates
-        self._inputs[node] = node_input
+            self.chosen[node] = self._route(node, {**self.view(node), **updates})
+        self._store(node, updates)
         self.completed.append(node)
 
     def edge_taken(self, src: str, dst: str) -> bool:
@@ -103,14 +119,29 @@ class GraphState:
         router = self.plan.routers.get(src)
         if router is None or dst not in router.mapping.values():
             return True
-        return self._chosen.get(src) == dst
+        return self.chosen.get(src) == dst
+
+    def _all_keys(self) -> list[str]:
+        # Dict order, never set order: payloads must be identical on every replay.
+        return [*self.initial, *(k for k in self._writers if k not in self.initial)]
+
+    def _store(self, node: str, updates: dict[str, Any]) -> None:
+        self.outputs[node] = updates
+        bit = 1 << self.plan.positions[node]
+        for key in updates:
+            self._writers[key] = self._writers.get(key, 0) | bit
 
     def _check_conflicts(self, node: str, updates: dict[str, Any]) -> None:
-        for other in self.completed:
-            if not self.plan.may_run_concurrently(node, other):
-                continue
-            for key in sorted(updates.keys() & self.outputs[other].keys()):
-                if updates[key] != self.outputs[other][key]:
+        position = self.plan.positions[node]
+        # Completed nodes that are not ancestors ran concurrently (descendants of
+        # `node` cannot have run yet).
+        concurrent_mask = ~(self.plan.ancestors[position] | 1 << position)
+        for key in updates:
+            others = self._writers.get(key, 0) & concurrent_mask
+            while others:
+                other = self.plan.nodes[others.bit_length() - 1].name
+                others &= ~(1 << self.plan.positions[other])
+                if self.outputs[other][key] != updates[key]:
                     raise GraphStateError(
                         f"nodes '{other}' and '{node}' may run concurrently and both write "
                         f"state key '{key}' with different values",
@@ -120,7 +151,9 @@ class GraphState:
     def _route(self, node: str, state: dict[str, Any]) -> str:
         router = self.plan.routers[node]
         try:
-            label = router.route(state)
+            label = self.routes.call(router, state)
+        except GraphStateError:
+            raise
         except Exception as error:
             raise GraphStateError(
                 f"route function of '{node}' raised {type(error).__name__}: {error}",

@@ -1,4 +1,8 @@
-"""Live run progress: node states exposed by every generated workflow's query."""
+"""Live run progress: node states exposed by every generated workflow's query.
+
+Progress is cumulative across continue-as-new: a run carries its node states in its
+snapshot, so the query on the latest run shows the whole run.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from typing import Literal
 import pydantic
 
 NodeStatus = Literal["pending", "running", "succeeded", "failed", "skipped", "cancelled"]
-RunStatus = Literal["running", "completed", "failed"]
+RunStatus = Literal["running", "completed", "failed", "cancelled"]
 PROGRESS_QUERY = "beluga.progress"
 """Query name (wire format) answered by every generated workflow."""
+LISTED_NODES = 2_000
+"""Runs with more nodes list only the interesting ones (see `RunProgress.nodes`)."""
 
 
 class NodeProgress(pydantic.BaseModel):
@@ -18,7 +24,7 @@ class NodeProgress(pydantic.BaseModel):
 
     status: NodeStatus = "pending"
     step: str
-    """The activity type the node runs."""
+    """The activity type the node runs (or the child workflow type)."""
     error: str | None = None
     """`type: message` of the failure, for failed nodes."""
     fallback: bool = False
@@ -34,6 +40,8 @@ class NodeProgress(pydantic.BaseModel):
     waiting: str | None = None
     """Why a running node makes no progress, e.g. no worker polls its task queue
     (filled in by clients from the server's view, never by the workflow)."""
+    items_done: int | None = None
+    """For map nodes: how many items have finished."""
 
     @property
     def duration(self) -> timedelta | None:
@@ -64,8 +72,18 @@ class RunProgress(pydantic.BaseModel):
     kind: Literal["chain", "graph"]
     status: RunStatus = "running"
     nodes: dict[str, NodeProgress]
-    """Nodes (graph) or step labels (chain) in plan order."""
+    """Nodes (graph) or step labels (chain) in plan order. A run with more than
+    `LISTED_NODES` nodes lists only those not pending or succeeded, plus the last ones
+    to finish; `counts` always covers every node."""
     usage: Usage = pydantic.Field(default_factory=Usage)
+    plan: str | None = None
+    """Fingerprint of the plan version the run executes."""
+    continuations: int = 0
+    """How many times the run continued as new so far."""
+    counts: dict[str, int] = pydantic.Field(default_factory=dict)
+    """How many nodes are in each status."""
+    total: int = 0
+    """How many nodes the run has."""
 
     @property
     def running(self) -> list[str]:

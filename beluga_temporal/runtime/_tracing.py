@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from temporalio.contrib.opentelemetry import TracingWorkflowInboundInterceptor, workflow
 
+from beluga_temporal.runtime._progress import NodeProgress
+
 TERMINAL = ("succeeded", "failed", "skipped", "cancelled")
 
 
@@ -17,7 +19,9 @@ def _tracing_on() -> bool:
     return TracingWorkflowInboundInterceptor._from_context() is not None
 
 
-def node_span(kind: str, run: str, node: str, step: str, status: str, error: str | None) -> None:
+def node_span(
+    kind: str, run: str, node: str, progress: NodeProgress, status: str, error: str | None
+) -> None:
     """Record a finished chain step or graph node."""
     if status not in TERMINAL or not _tracing_on():
         return
@@ -25,7 +29,7 @@ def node_span(kind: str, run: str, node: str, step: str, status: str, error: str
         "workflow.type": kind,
         "workflow.name": run,
         "beluga.node": node,
-        "beluga.step": step,
+        "beluga.step": progress.step,
         "beluga.status": status,
     }
     if error:
@@ -33,7 +37,9 @@ def node_span(kind: str, run: str, node: str, step: str, status: str, error: str
     workflow.completed_span(f"beluga.node {node}", attributes=attributes)
 
 
-def run_span(kind: str, run: str, steps: int, status: str) -> None:
+def run_span(
+    kind: str, run: str, steps: int, status: str, failure: tuple[str, str, str] | None = None
+) -> None:
     """Record a finished chain or graph run (the seed's `workflow.execute` span)."""
     if not _tracing_on():
         return

@@ -33,6 +33,16 @@ CREATE INDEX IF NOT EXISTS beluga_state_log_key ON beluga_state_log (key, seq);
 """
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable and writable by its owner only, if missing.
+
+    SQLite would create it with the umask's default (usually world-readable); its
+    `-wal` and `-shm` files copy the database file's mode, so they are private too.
+    """
+    if str(path) != ":memory:":
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # autocommit (isolation_level=None): transactions are explicit BEGIN IMMEDIATE
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
@@ -62,7 +72,8 @@ class SqliteStore:
     the writing process are woken at once.
 
     Args:
-        path: The database file; created with its tables when missing.
+        path: The database file; created with its tables when missing, readable and
+            writable by its owner only (mode 0600, like its `-wal` and `-shm` files).
         poll_interval: Seconds between checks for other processes' changes. Default 0.05.
         history: Versions of each key kept in the change log (> 0). Default 1000.
     """
@@ -75,6 +86,7 @@ class SqliteStore:
         self.path = Path(path)
         self.poll_interval = poll_interval
         self._history = history
+        _create_private(self.path)
         self._conn = _connect(self.path)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()  # one statement sequence at a time on the shared connection

@@ -75,7 +75,8 @@ class OTLPReceiver:
     """An OTLP/HTTP (protobuf) collector on loopback that keeps what it receives.
 
     Accepts `POST /v1/traces`, `/v1/metrics` and `/v1/logs`, serves from a thread, so it
-    works with synchronous and asyncio tests alike.
+    works with synchronous and asyncio tests alike. With `grpc=True` it also serves
+    OTLP/gRPC (the trace, metrics and logs `Export` calls) at `grpc_endpoint`.
 
     Example:
         ```python
@@ -88,9 +89,14 @@ class OTLPReceiver:
     Args:
         host: Interface to listen on. Default `127.0.0.1`.
         port: Port; default 0 picks a free one (see `endpoint`).
+        grpc: Also serve OTLP/gRPC on a free port (see `grpc_endpoint`).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, grpc: bool = False) -> None:
+        self._grpc: Any = None
+        self._grpc_port = 0
+        if grpc:
+            self._grpc, self._grpc_port = _grpc_server(self, host)
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         # a short poll interval: stop() waits for the serving loop to notice
@@ -108,15 +114,27 @@ class OTLPReceiver:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    @property
+    def grpc_endpoint(self) -> str:
+        """Address to configure with protocol `grpc` (needs `grpc=True`)."""
+        if self._grpc is None:
+            raise RuntimeError("this receiver serves OTLP/HTTP only: create it with grpc=True")
+        host = self._server.server_address[0]
+        return f"http://{host!s}:{self._grpc_port}"
+
     def start(self) -> Self:
         """Start serving in a background thread."""
         self._thread.start()
+        if self._grpc is not None:
+            self._grpc.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port."""
         self._server.shutdown()
         self._server.server_close()
+        if self._grpc is not None:
+            self._grpc.stop(grace=None).wait()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -271,6 +289,37 @@ def _handler_for(receiver: OTLPReceiver) -> type[BaseHTTPRequestHandler]:
             pass  # keep test output clean
 
     return Handler
+
+
+_GRPC_SERVICES = {
+    "opentelemetry.proto.collector.trace.v1.TraceService": "/v1/traces",
+    "opentelemetry.proto.collector.metrics.v1.MetricsService": "/v1/metrics",
+    "opentelemetry.proto.collector.logs.v1.LogsService": "/v1/logs",
+}
+
+
+def _grpc_server(receiver: OTLPReceiver, host: str) -> tuple[Any, int]:
+    """A gRPC server answering the OTLP `Export` calls with `receiver`'s decoder."""
+    import concurrent.futures
+
+    import grpc
+
+    def export(path: str) -> Any:
+        def handle(request: bytes, context: Any) -> bytes:
+            return receiver._receive(path, request).SerializeToString()
+
+        # raw bytes in and out: the same decoding as the HTTP side
+        return grpc.unary_unary_rpc_method_handler(
+            handle, request_deserializer=bytes, response_serializer=bytes
+        )
+
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=4))
+    for service, path in _GRPC_SERVICES.items():
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(service, {"Export": export(path)}),)
+        )
+    port = server.add_insecure_port(f"{host}:0")
+    return server, port
 
 
 def _decompress(body: bytes, encoding: str) -> bytes:

@@ -1,6 +1,21 @@
-"""Workers: `create_worker` and the temporalio plugin carrying beluga's settings."""
+"""Workers: `create_worker`, and the activity side of steps (bodies, errors, start)."""
 
-from beluga_temporal.worker._plugin import BelugaPlugin, sandboxed_runner
-from beluga_temporal.worker._worker import WorkerTarget, create_worker
+from beluga_temporal.worker._activity import StepBody, report_usage
+from beluga_temporal.worker._errors import INPUT_VALIDATION_ERROR, RESULT_TYPE_ERROR
+from beluga_temporal.worker._worker import (
+    WorkerTarget,
+    create_worker,
+    step_activities,
+    workflows_of,
+)
 
-__all__ = ["BelugaPlugin", "WorkerTarget", "create_worker", "sandboxed_runner"]
+__all__ = [
+    "INPUT_VALIDATION_ERROR",
+    "RESULT_TYPE_ERROR",
+    "StepBody",
+    "WorkerTarget",
+    "create_worker",
+    "report_usage",
+    "step_activities",
+    "workflows_of",
+]

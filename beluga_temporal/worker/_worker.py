@@ -3,71 +3,77 @@
 from __future__ import annotations
 
 import concurrent.futures
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import temporalio.activity
 import temporalio.client
 import temporalio.worker
 
-from beluga_temporal.declare import Step, Target
 from beluga_temporal.errors import DefinitionError
-from beluga_temporal.plan._options import RetryPolicy, set_default_retry
-from beluga_temporal.worker._plugin import BelugaPlugin, has_beluga_plugin
+from beluga_temporal.plan import RetryPolicy, StepDefinition, set_default_retry
+from beluga_temporal.plugin import with_beluga_plugin
+from beluga_temporal.runtime import WorkflowTarget, unique_steps
+from beluga_temporal.worker._activity import StepBody
+from beluga_temporal.worker._start import start_activity
 
-WorkerTarget = Target | type
+WorkerTarget = WorkflowTarget | type
 """A `Chain`, a `Graph` or a hand-written `@workflow.defn` class."""
 
 
 def workflows_of(targets: Iterable[WorkerTarget]) -> list[type]:
-    """Return the workflow classes to register for `targets`."""
-    classes: list[type] = []
+    """Return the workflow classes to register for `targets` (nested targets included)."""
+    classes: dict[str, type] = {}
     for target in targets:
-        if isinstance(target, Target):
-            classes.append(target.workflow)
+        if isinstance(target, WorkflowTarget):
+            for cls in target.workflows:
+                classes.setdefault(_workflow_name(cls), cls)
         elif isinstance(target, type) and hasattr(target, "__temporal_workflow_definition"):
-            classes.append(target)
+            classes.setdefault(_workflow_name(target), target)
         else:
             raise DefinitionError(
                 f"cannot host {target!r}: a worker target is a Chain, a Graph or a "
                 "@workflow.defn class"
             )
-    return classes
+    return list(classes.values())
 
 
-def activities_of(
-    targets: Iterable[WorkerTarget], activities: Iterable[Callable[..., Any]]
+def _workflow_name(cls: type) -> str:
+    definition = getattr(cls, "__temporal_workflow_definition", None)
+    return str(getattr(definition, "name", None) or cls.__name__)
+
+
+def step_activities(
+    targets: Iterable[WorkerTarget], activities: Iterable[Callable[..., Any]] = ()
 ) -> list[Callable[..., Any]]:
-    """Return every activity to register, each activity name once."""
-    found: dict[str, Callable[..., Any]] = {}
-    candidates: list[Callable[..., Any]] = []
+    """Return the activity callables to register for `targets` and extra `activities`.
+
+    Steps (from targets or listed) become their activity bodies: input validated
+    against the input type, errors classified, results checked against the return type.
+    Other callables must be temporalio activities and are registered as they are
+    (temporalio rejects two activities with one name).
+    Register these on a plain temporalio `Worker` to host beluga targets without
+    `create_worker`.
+    """
+    steps: list[StepDefinition] = []
+    others: list[Callable[..., Any]] = []
     for target in targets:
-        if isinstance(target, Target):
-            candidates.extend(target.activities)
-    candidates.extend(activities)
-    for activity in candidates:
-        name = _activity_name(activity)
-        known = found.get(name)
-        if known is not None and _fn(known) is not _fn(activity):
-            raise DefinitionError(f"two different activities are registered as '{name}'")
-        found.setdefault(name, activity)
-    return list(found.values())
+        if isinstance(target, WorkflowTarget):
+            steps.extend(target.activities)
+    for activity in activities:
+        if isinstance(activity, StepDefinition):
+            steps.append(activity)
+        else:
+            others.append(activity)
+    bodies = [StepBody.of(step).activity() for step in unique_steps(steps)]
+    return [*bodies, *others]
 
 
-def _activity_name(activity: Callable[..., Any]) -> str:
-    definition = temporalio.activity._Definition.from_callable(activity)
-    if definition is None or definition.name is None:
-        raise DefinitionError(f"{activity!r} is neither a @step nor a temporalio activity")
-    return definition.name
-
-
-def _fn(activity: Callable[..., Any]) -> Any:
-    return activity.fn if isinstance(activity, Step) else activity
-
-
-def _needs_thread_pool(activities: Sequence[Callable[..., Any]]) -> bool:
-    return any(
-        not temporalio.activity._Definition.must_from_callable(a).is_async for a in activities
+def _needs_thread_pool(targets: Iterable[WorkerTarget], activities: Sequence[Any]) -> bool:
+    steps = [s for t in targets if isinstance(t, WorkflowTarget) for s in t.activities]
+    steps += [a for a in activities if isinstance(a, StepDefinition)]
+    return any(not step.is_async for step in steps) or any(
+        not isinstance(a, StepDefinition) and not inspect.iscoroutinefunction(a) for a in activities
     )
 
 
@@ -87,7 +93,8 @@ def create_worker(
     Args:
         client: A connected client (ideally from `Orchestrator` or with `BelugaPlugin`).
         task_queue: The task queue to poll.
-        targets: Chains, graphs and hand-written workflow classes.
+        targets: Chains, graphs and hand-written workflow classes. Their previous
+            versions and the chains and graphs they nest are hosted too.
         activities: Extra steps or temporalio activities (e.g. those hand-written
             workflows call). Each activity name is registered once.
         max_concurrent_activities: Most activities this worker runs at once.
@@ -95,12 +102,16 @@ def create_worker(
             task queue (e.g. a budget for an LLM queue).
         default_retry: Retry policy for steps without one that hand-written workflows
             call (process-wide; e.g. from `orchestration.workflow.max_retries`).
-        **worker_options: Passed to `temporalio.worker.Worker`.
+        **worker_options: Passed to `temporalio.worker.Worker` (e.g. `deployment_config`
+            for Worker Deployment versioning).
 
     Returns:
         The worker; run it with `async with worker:` or `await worker.run()`.
     """
-    all_activities = activities_of(targets, activities)
+    workflows = workflows_of(targets)
+    all_activities = step_activities(targets, activities)
+    if workflows:
+        all_activities.append(start_activity(workflows))
     if default_retry is not None:
         set_default_retry(default_retry)
     options: dict[str, Any] = dict(worker_options)
@@ -108,16 +119,17 @@ def create_worker(
         options["max_concurrent_activities"] = max_concurrent_activities
     if max_task_queue_activities_per_second is not None:
         options["max_task_queue_activities_per_second"] = max_task_queue_activities_per_second
-    if _needs_thread_pool(all_activities) and "activity_executor" not in options:
+    if _needs_thread_pool(targets, activities) and "activity_executor" not in options:
         options["activity_executor"] = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_concurrent_activities or 100, thread_name_prefix="beluga-step"
         )
-    if not has_beluga_plugin(client):
-        options["plugins"] = [*options.get("plugins", ()), BelugaPlugin()]
+    # the data converter and its payload codec are the client's: a plain client gets a
+    # sibling with the plugin (same connection) rather than a worker-only plugin
+    client = with_beluga_plugin(client)
     return temporalio.worker.Worker(
         client,
         task_queue=task_queue,
-        workflows=workflows_of(targets),
+        workflows=workflows,
         activities=all_activities,
         **options,
     )

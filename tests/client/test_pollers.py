@@ -14,6 +14,7 @@ import pytest
 import temporalio.workflow
 
 from beluga_temporal import Graph, LocalRuntime, Orchestrator, create_worker, step
+from beluga_temporal.client import poller_checks_done, pollers
 from beluga_temporal.errors import ExecutionError
 from beluga_temporal.runtime import RunProgress
 
@@ -59,6 +60,7 @@ async def test_start_warns_about_every_queue_nobody_polls(
     orch = Orchestrator(dev_runtime.client, task_queue)
     with caplog.at_level(logging.WARNING, logger="beluga_temporal.client"):
         run = await orch.start(llm_graph(llm_queue), {})
+        await poller_checks_done()  # the check runs beside the start
     await dev_runtime.client.get_workflow_handle(run.workflow_id).terminate()
     warnings = warnings_of(caplog)
     assert len(warnings) == 3, warnings  # workflow tasks, plan's and think's activities
@@ -78,6 +80,7 @@ async def test_start_warns_only_about_the_step_queue_nobody_polls(
         await _polled(orch, task_queue)
         with caplog.at_level(logging.WARNING, logger="beluga_temporal.client"):
             run = await orch.start(graph, {})
+            await poller_checks_done()
         await dev_runtime.client.get_workflow_handle(run.workflow_id).terminate()
     assert len(warnings_of(caplog)) == 1, warnings_of(caplog)
     assert f"'{llm_queue}' for activity tasks: step think" in warnings_of(caplog)[0]
@@ -85,8 +88,6 @@ async def test_start_warns_only_about_the_step_queue_nobody_polls(
 
 async def _polled(orch: Orchestrator, queue: str) -> None:
     """Wait until the server has seen the new worker poll (workers start polling async)."""
-    from beluga_temporal.client import pollers
-
     deadline = time.monotonic() + 10
     while not await pollers(orch.client, queue, "workflow"):
         assert time.monotonic() < deadline, f"no poller on {queue}"
@@ -143,6 +144,7 @@ async def test_a_server_that_cannot_say_gets_no_warning(
     orch = Orchestrator(time_skipping_runtime.client, task_queue)
     with caplog.at_level(logging.DEBUG, logger="beluga_temporal.client"):
         run = await orch.start("pollers-hosted")
+        await poller_checks_done()
     await time_skipping_runtime.client.get_workflow_handle(run.workflow_id).terminate()
     assert warnings_of(caplog) == []
     assert any("cannot check the pollers" in r.getMessage() for r in caplog.records)

@@ -40,13 +40,30 @@ def test_compose_has_the_documented_stack() -> None:
         "otel-collector",
         "order-worker",
     }
-    assert "7233:7233" in SERVICES["temporal"]["ports"]
+    assert "127.0.0.1:7233:7233" in SERVICES["temporal"]["ports"]
     assert SERVICES["temporal"]["environment"]["POSTGRES_SEEDS"] == "postgresql"
     assert SERVICES["order-worker"]["build"] == "."
     mounted = SERVICES["otel-collector"]["volumes"][0].split(":")[0]
     assert (ROOT / mounted).is_file()
     for volume in SERVICES["temporal"]["volumes"]:
         assert (ROOT / volume.split(":")[0]).exists()
+
+
+def test_ports_are_published_on_loopback_only() -> None:
+    # No service has authentication: a port on 0.0.0.0 would open it to the network.
+    published = {
+        name: [str(port) for port in service.get("ports", [])] for name, service in SERVICES.items()
+    }
+    assert {name for name, ports in published.items() if ports} == {
+        "temporal",
+        "temporal-ui",
+        "jaeger",
+        "otel-collector",
+    }
+    for name, ports in published.items():
+        for port in ports:
+            host, _, _ = port.rpartition(":")[0].rpartition(":")
+            assert host == "127.0.0.1", f"{name} publishes {port!r} beyond loopback"
 
 
 def test_worker_environment_is_understood_by_the_settings(

@@ -155,6 +155,37 @@ async def test_decision_outside_the_choices_is_repaired() -> None:
 
 
 @pytest.mark.parametrize(
+    ("reply", "choices", "chosen"),
+    [
+        ("expedite", ["standard", "expedite"], "expedite"),
+        ("  STANDARD\n", ["standard", "expedite"], "standard"),
+        ("Expedite.", ["standard", "expedite"], "expedite"),
+        ('"expedite"', ["standard", "expedite"], "expedite"),
+        ("'Standard.'", ["standard", "expedite"], "standard"),
+        ("\u201cexpedite\u201d.", ["standard", "expedite"], "expedite"),
+        ("`expedite`", ["standard", "expedite"], "expedite"),
+        ("mr.", ["Mr.", "Ms."], "Mr."),  # a label ending in a period matches as it is
+        ("Ms.", ["Mr.", "Ms."], "Ms."),
+    ],
+)
+async def test_decision_accepts_a_bare_label(reply: str, choices: list[str], chosen: str) -> None:
+    model = scripted("steps-bare", reply)
+    decide = llm_decision("route-bare", "Route", choices=choices, provider="steps-bare")
+    assert await decide({}) == chosen
+    assert len(model.calls) == 1  # accepted as it came: no repair round trip
+
+
+@pytest.mark.parametrize("reply", ["I would expedite.", "expedite, standard", '"expedite'])
+async def test_decision_more_than_a_label_is_repaired(reply: str) -> None:
+    model = scripted("steps-not-bare", reply, '{"choice": "standard"}')
+    decide = llm_decision(
+        "route-not-bare", "Route", choices=["standard", "expedite"], provider="steps-not-bare"
+    )
+    assert await decide({}) == "standard"
+    assert len(model.calls) == 2
+
+
+@pytest.mark.parametrize(
     ("build", "message"),
     [
         (lambda: llm_decision("d", "p", choices=[]), "non-empty"),

@@ -187,6 +187,35 @@ async def test_graph_routes_on_an_llm_decision(
     assert result["shipping"] == "express"
 
 
+@pytest.mark.parametrize("reply", ["expedite", "Expedite.", ' "EXPEDITE"\n'])
+async def test_graph_routes_on_a_bare_label_from_an_openai_server(
+    time_skipping_runtime: LocalRuntime,
+    task_queue: str,
+    openai_env: FakeOpenAIServer,
+    reply: str,
+) -> None:
+    # Many models answer a choice with just the label, however the prompt asks: the
+    # same bare label to every request, repairs included.
+    openai_env.reply(reply, times=3)
+    decide = llm_decision(
+        "llm-bare-decision",
+        "Order {order_id} worth ${value}: how to ship?",
+        choices=["standard", "expedite"],
+        retry=RetryPolicy(max_attempts=1),
+    )
+    graph = Graph("llm-bare-label-graph")
+    graph.add_node("decide", decide)
+    graph.add_node("ship_fast", ship_fast)
+    graph.add_node("ship_standard", ship_standard)
+    graph.add_conditional_edges(
+        "decide", lambda s: s["decide"], {"expedite": "ship_fast", "standard": "ship_standard"}
+    )
+    graph.set_entry_point(["decide"])
+    result = await run(time_skipping_runtime, task_queue, graph, ORDER)
+    assert (result["decide"], result["shipping"]) == ("expedite", "express")
+    assert len(openai_env.completion_requests) == 1  # accepted as it came, not repaired
+
+
 async def test_slow_call_heartbeats_past_a_short_heartbeat_timeout(
     dev_runtime: LocalRuntime, task_queue: str, openai_env: FakeOpenAIServer
 ) -> None:

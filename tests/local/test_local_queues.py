@@ -135,11 +135,12 @@ async def test_a_timed_out_run_says_its_workflow_task_was_failing(
 HOLDING = asyncio.Event()
 
 
-@step
+@step(heartbeat_timeout=2)
 async def hold(state: dict[str, Any]) -> dict[str, Any]:
     HOLDING.set()
-    await asyncio.Event().wait()  # until cancelled
-    return {}
+    while True:  # until cancelled: heartbeats are how a step learns of it
+        temporalio.activity.heartbeat()
+        await asyncio.sleep(0.1)
 
 
 async def test_a_caller_that_gives_up_cancels_its_run(dev_runtime: LocalRuntime) -> None:

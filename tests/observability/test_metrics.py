@@ -1,5 +1,7 @@
 import uuid
 
+import pytest
+
 from beluga_temporal.observability import (
     CIRCUIT_BREAKER_STATE_CHANGES,
     LLM_TOKENS,
@@ -12,6 +14,7 @@ from beluga_temporal.observability import (
     record_llm_tokens,
     record_step,
 )
+from beluga_temporal.resilience import CircuitBreaker
 from beluga_temporal.testing import MetricPoint, OTLPReceiver
 
 
@@ -72,3 +75,31 @@ def test_llm_token_and_breaker_metrics_are_exported(
     )
     assert change.attributes["beluga.circuit_breaker.state"] == "open"
     assert change.value == 1
+
+
+def test_breaker_transitions_are_counted_once_observability_is_set_up(
+    observability: Observability, receiver: OTLPReceiver
+) -> None:
+    # resilience does not import observability: setup_observability subscribes to breakers
+    name = unique("inventory")
+    breaker = CircuitBreaker(name, max_failures=1, reset_timeout=60)
+    with pytest.raises(ConnectionError), breaker.guard():
+        raise ConnectionError("inventory service down")
+    breaker.reset()
+    observability.force_flush()
+
+    receiver.wait_for_metric_points(
+        CIRCUIT_BREAKER_STATE_CHANGES,
+        lambda ps: any(p.attributes.get("beluga.circuit_breaker.name") == name for p in ps),
+    )
+    changes = points_of(
+        receiver, CIRCUIT_BREAKER_STATE_CHANGES, **{"beluga.circuit_breaker.name": name}
+    )
+    assert sorted(
+        (
+            p.attributes["beluga.circuit_breaker.previous_state"],
+            p.attributes["beluga.circuit_breaker.state"],
+            p.value,
+        )
+        for p in changes
+    ) == [("closed", "open", 1), ("open", "closed", 1)]

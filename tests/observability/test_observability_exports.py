@@ -20,6 +20,7 @@ def test_public_names_are_pinned() -> None:
             "get_logger",
             "is_prompt_key",
             "is_secret_key",
+            "record_attempt",
             "record_circuit_breaker_change",
             "record_llm_tokens",
             "record_step",

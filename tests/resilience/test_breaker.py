@@ -63,7 +63,7 @@ def test_opens_after_max_consecutive_failures() -> None:
 
 
 def test_open_breaker_fails_fast_with_time_until_half_open() -> None:
-    breaker, clock, _ = make(reset=10.0)
+    breaker, clock, _ = make(reset=10.0, jitter=0)
     fail(breaker)
     fail(breaker)
     clock.now += 4.0
@@ -87,7 +87,7 @@ def test_half_open_after_reset_timeout_then_success_closes() -> None:
 
 
 def test_failed_probe_reopens_for_a_full_period() -> None:
-    breaker, clock, changes = make(reset=10.0)
+    breaker, clock, changes = make(reset=10.0, jitter=0)
     fail(breaker)
     fail(breaker)
     clock.now += 10.0

@@ -109,7 +109,7 @@ async def test_idempotency_key_is_stable_across_retries(
     first, second = CONTEXTS[workflow_id]
     assert (first.attempt, second.attempt) == (1, 2)
     assert first.idempotency_key == second.idempotency_key
-    assert first.idempotency_key == f"{workflow_id}/{first.activity_id}"
+    assert first.idempotency_key == f"{workflow_id}/{first.run_id}/{first.activity_id}"
     assert (first.step, first.workflow_type, first.task_queue) == (
         "remember_context",
         "context-chain",

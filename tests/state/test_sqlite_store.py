@@ -1,4 +1,6 @@
 import asyncio
+import os
+import stat
 import sys
 import textwrap
 from pathlib import Path
@@ -82,3 +84,20 @@ def test_file_uses_wal_mode(tmp_path: Path) -> None:
     mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
     store.close()
     assert mode == "wal"
+
+
+async def test_state_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    previous = os.umask(0o022)  # the common default, which leaves files world-readable
+    try:
+        store = SqliteStore(path)
+        await store.set("order", {"card": "4242"})
+        watch = store.watch("order")  # a second connection: the -shm file is in use
+        await store.set("order", {"card": "4000"})
+        files = [path, path.with_name("state.db-wal"), path.with_name("state.db-shm")]
+        modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+        await watch.aclose()
+        store.close()
+    finally:
+        os.umask(previous)
+    assert modes == dict.fromkeys(modes, 0o600)

@@ -1,8 +1,9 @@
-"""`BelugaPlugin`: the converter and sandbox settings generated workflows need."""
+"""`BelugaPlugin`: the converter, codec and sandbox settings generated workflows need."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
 import temporalio.client
@@ -13,7 +14,9 @@ from temporalio.converter import DataConverter
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from beluga_temporal.worker._envelope import EnvelopeInterceptor
+from beluga_temporal.observability import current_observability
+from beluga_temporal.security import EncryptionCodec, encryption_codec_of, with_encryption
+from beluga_temporal.settings import BelugaSettings
 
 PLUGIN_NAME = "beluga-temporal"
 
@@ -36,25 +39,32 @@ def sandboxed_runner(existing: WorkflowRunner | None = None) -> WorkflowRunner:
     return dataclasses.replace(existing, restrictions=restrictions)
 
 
-def _converter(existing: DataConverter | None) -> DataConverter:
+def _converter(existing: DataConverter | None, *, codec: EncryptionCodec) -> DataConverter:
     # Keep a converter the user chose on purpose; replace only the JSON-only default.
     if existing is None or existing is DataConverter.default:
-        return pydantic_data_converter
-    return existing
+        existing = pydantic_data_converter
+    return with_encryption(existing, codec)
 
 
 class BelugaPlugin(temporalio.plugin.SimplePlugin):
     """A temporalio plugin that makes generated workflows work on plain temporalio.
 
-    It sets the pydantic data converter and passes beluga's modules through the
-    workflow sandbox, so plain `Client`, `Worker` and `Replayer` run generated
-    workflows: `Replayer(workflows=[g.workflow], plugins=[BelugaPlugin()])`.
+    It sets the pydantic data converter with beluga's payload codec (AES-256-GCM
+    encryption when `security.encryption_key` is set, see `beluga_temporal.security`)
+    and passes beluga's modules through the workflow sandbox, so plain `Client`,
+    `Worker` and `Replayer` run generated workflows:
+    `Replayer(workflows=[g.workflow], plugins=[BelugaPlugin()])`. The codec lives on the
+    data converter, which temporalio takes from the client: give the plugin to the
+    client (workers inherit it) or to the `Replayer`.
     """
 
     def __init__(
         self,
         interceptors: Sequence[temporalio.client.Interceptor | temporalio.worker.Interceptor]
         | None = None,
+        *,
+        payload_codec: EncryptionCodec | None = None,
+        settings: BelugaSettings | None = None,
     ) -> None:
         """Create the plugin.
 
@@ -62,25 +72,34 @@ class BelugaPlugin(temporalio.plugin.SimplePlugin):
             interceptors: Client/worker interceptors to install. Default: Temporal's
                 tracing interceptor when `setup_observability` enabled tracing, so one
                 trace links client start, workflow, nodes and activities.
+            payload_codec: The encryption codec. Default: built from the `security`
+                settings (`BELUGA_ENCRYPTION_KEY`, …); without a key it encrypts
+                nothing but names the missing key when it meets an encrypted payload.
+            settings: Settings to read `security` from. Default `BelugaSettings.load()`.
+
+        Raises:
+            ConfigurationError: The settings are invalid (e.g. a key is not base64 of
+                32 bytes).
         """
         if interceptors is None:
             interceptors = _default_interceptors()
+        if payload_codec is None:
+            payload_codec = EncryptionCodec.from_settings(settings or BelugaSettings.load())
+        self.payload_codec = payload_codec
+        """The codec this plugin puts on data converters without one."""
         super().__init__(
             PLUGIN_NAME,
-            data_converter=_converter,
+            data_converter=functools.partial(_converter, codec=payload_codec),
             workflow_runner=sandboxed_runner,
-            interceptors=[*interceptors, EnvelopeInterceptor()],
+            interceptors=list(interceptors),
         )
 
 
 def _default_interceptors() -> list[temporalio.client.Interceptor | temporalio.worker.Interceptor]:
-    from beluga_temporal.observability import current_observability
-
     observability = current_observability()
     if observability is None:
         return []
-    settings = observability.settings
-    if not (settings.tracing_enabled and settings.otlp_endpoint):
+    if not observability.exports_traces:
         return []
     return [observability.tracing_interceptor()]
 
@@ -88,3 +107,17 @@ def _default_interceptors() -> list[temporalio.client.Interceptor | temporalio.w
 def has_beluga_plugin(client: temporalio.client.Client) -> bool:
     """Tell whether `client` was created with a `BelugaPlugin`."""
     return any(isinstance(p, BelugaPlugin) for p in client.config().get("plugins", []))
+
+
+def with_beluga_plugin(client: temporalio.client.Client) -> temporalio.client.Client:
+    """Return `client`, or a client on the same connection with a `BelugaPlugin` added.
+
+    Workers take their data converter (and so the payload codec) from the client, so a
+    plain client gets a sibling that has them; the connection is shared, not reopened.
+    """
+    if has_beluga_plugin(client) and encryption_codec_of(client.data_converter) is not None:
+        return client
+    config = client.config()
+    plugins = [p for p in config.get("plugins", []) if not isinstance(p, BelugaPlugin)]
+    config["plugins"] = [*plugins, BelugaPlugin()]
+    return temporalio.client.Client(**config)

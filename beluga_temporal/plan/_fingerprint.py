@@ -1,0 +1,88 @@
+"""Plan fingerprints: a stable identity for each version of a chain or graph.
+
+A fingerprint covers everything that shapes the commands a run issues: nodes, edges,
+activity names and options, child plans, route functions (by qualified name), state
+model, memory and the scheduling settings the declaration fixes. Settings left to
+`BelugaSettings` are not part of it: they are fixed per run when it starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from beluga_temporal.plan._options import StepOptions, _seconds
+from beluga_temporal.plan._plan import ChainPlan, GraphPlan, NodePlan, Plan, qualified_name
+
+FINGERPRINT_LENGTH = 12
+"""Hex digits kept: 48 bits, plenty to tell a graph's versions apart."""
+
+
+def fingerprint(plan: Plan) -> str:
+    """Return the plan's fingerprint (12 hex digits, stable across processes)."""
+    text = json.dumps(identity(plan), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def identity(plan: Plan) -> dict[str, Any]:
+    """The JSON-able description a fingerprint hashes (also what `graph diff` compares)."""
+    common: dict[str, Any] = {
+        "kind": plan.kind,
+        "name": plan.name,
+        "local": plan.local,
+        "nodes": [_node(node) for node in plan.nodes],
+    }
+    if isinstance(plan, ChainPlan):
+        return {**common, **_chain(plan)}
+    return {**common, **_graph(plan)}
+
+
+def _chain(plan: ChainPlan) -> dict[str, Any]:
+    memory = plan.memory
+    return {
+        "on_error": _options(plan.on_error),
+        "memory": None
+        if memory is None
+        else [memory.kind, memory.k, memory.input_key, memory.output_key],
+        "retries": plan.retries,
+        "retry_delay": _seconds(plan.retry_delay),
+    }
+
+
+def _graph(plan: GraphPlan) -> dict[str, Any]:
+    return {
+        "entry": list(plan.entry_points),
+        "finish": list(plan.finish_points),
+        "routers": {
+            src: {"route": router.route_name, "mapping": dict(sorted(router.mapping.items()))}
+            for src, router in sorted(plan.routers.items())
+        },
+        "max_workers": plan.max_workers,
+        "parallel": plan.parallel,
+        "on_error": plan.on_error,
+        "state_model": None if plan.state_model is None else qualified_name(plan.state_model),
+    }
+
+
+def _node(node: NodePlan) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "step": _options(node.step),
+        "child": None if node.child is None else fingerprint(node.child),
+        "deps": list(node.deps),
+        "fallback": _options(node.fallback),
+        "compensate": _options(node.compensate),
+        "map": None if node.map_items is None else [node.map_items, node.map_concurrency],
+        "reads": _keys(node.reads),
+        "fallback_reads": _keys(node.fallback_reads),
+        "compensate_reads": _keys(node.compensate_reads),
+    }
+
+
+def _options(options: StepOptions | None) -> dict[str, Any] | None:
+    return None if options is None else options.identity()
+
+
+def _keys(keys: tuple[str, ...] | None) -> list[str] | None:
+    return None if keys is None else list(keys)

@@ -1,0 +1,158 @@
+"""`WorkflowTarget`: what runs as a generated workflow (a chain or a graph).
+
+Workers, clients and the embedded runtime know chains and graphs only through this
+base: its plan versions, its generated workflow class, the steps to register and the
+nested targets it starts as child workflows.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from beluga_temporal.errors import DefinitionError
+from beluga_temporal.plan import (
+    Plan,
+    RunDefaults,
+    StartContext,
+    StepDefinition,
+    fingerprint,
+    validate_run_input,
+)
+from beluga_temporal.runtime._generated import workflow_class
+from beluga_temporal.runtime._versions import PlanVersions
+
+
+class WorkflowTarget(abc.ABC):
+    """Base of `Chain` and `Graph`: a declaration compiled into a generated workflow."""
+
+    name: str
+
+    def __init__(self, name: str, previous: Sequence[WorkflowTarget] = ()) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise DefinitionError(f"a workflow name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.previous = list(previous)
+        for old in self.previous:
+            if not isinstance(old, WorkflowTarget) or old.name != name:
+                raise DefinitionError(
+                    f"'{name}': previous versions must be declarations with the same name, "
+                    f"got {old!r}"
+                )
+        self._plan: Plan | None = None
+        self._workflow: type | None = None
+
+    def _changed(self) -> None:
+        self._plan = None
+        self._workflow = None
+
+    @abc.abstractmethod
+    def _compile(self) -> Plan:
+        """Validate the declaration and build its plan."""
+
+    @abc.abstractmethod
+    def _steps(self) -> Iterable[StepDefinition]:
+        """Every step this declaration runs (fallbacks, handlers included)."""
+
+    @abc.abstractmethod
+    def _children(self) -> Iterable[WorkflowTarget]:
+        """The chains and graphs this declaration runs as child workflows."""
+
+    def compile(self) -> Plan:
+        """Validate the declaration and return its plan (cached until it changes).
+
+        Raises:
+            DefinitionError: The declaration is invalid; the message names what is wrong.
+        """
+        if self._plan is None:
+            self._plan = self._compile()
+        return self._plan
+
+    @property
+    def fingerprint(self) -> str:
+        """The plan's fingerprint: the identity of this version of the declaration."""
+        return fingerprint(self.compile())
+
+    @property
+    def versions(self) -> PlanVersions:
+        """The newest plan and the plans of `previous` versions."""
+        return PlanVersions(self.compile(), [old.compile() for old in self.previous])
+
+    @property
+    def workflow(self) -> type:
+        """The generated `@workflow.defn` class; its workflow type name is `name`."""
+        if self._workflow is None:
+            self._workflow = workflow_class(self.versions)
+        return self._workflow
+
+    @property
+    def workflows(self) -> list[type]:
+        """This target's workflow class and those of the targets it nests, each once."""
+        found: dict[str, type] = {}
+        for target in self._all_targets():
+            found.setdefault(target.name, target.workflow)
+        return list(found.values())
+
+    @property
+    def activities(self) -> list[StepDefinition]:
+        """Every step a worker registers for this target (each activity name once).
+
+        Includes the steps of previous versions and of the chains and graphs it nests.
+        """
+        steps: list[StepDefinition] = []
+        for target in self._all_targets():
+            steps.extend(target._steps())
+            for old in target.previous:
+                steps.extend(old._steps())
+        return unique_steps(steps)
+
+    @property
+    def output_type(self) -> Any:
+        """The type a run's result is decoded as (`Any` unless declared)."""
+        return Any
+
+    @property
+    def execution_timeout(self) -> timedelta | None:
+        """The bound on a whole run, if any."""
+        return self.compile().timeout
+
+    def start_context(
+        self, defaults: RunDefaults, *, settle_cancelled: bool = True
+    ) -> StartContext:
+        """What a starter records for a new run of the newest version."""
+        return StartContext(
+            plan=self.fingerprint, defaults=defaults, settle_cancelled=settle_cancelled
+        )
+
+    def validate_input(self, value: Any) -> Any:
+        """Validate a run input against the state model (outside any workflow)."""
+        return validate_run_input(self.compile(), value)
+
+    def _all_targets(self) -> list[WorkflowTarget]:
+        found: dict[int, WorkflowTarget] = {}
+        stack: list[WorkflowTarget] = [self]
+        while stack:
+            target = stack.pop()
+            if id(target) in found:
+                continue
+            found[id(target)] = target
+            for old in [target, *target.previous]:
+                stack.extend(old._children())
+        return list(found.values())
+
+
+def unique_steps(steps: Iterable[StepDefinition]) -> list[StepDefinition]:
+    """Deduplicate steps by activity name, rejecting two functions under one name."""
+    found: dict[str, StepDefinition] = {}
+    for step in steps:
+        known = found.get(step.name)
+        if known is None:
+            found[step.name] = step
+        elif known.fn is not step.fn:
+            raise DefinitionError(
+                f"two different functions are declared as step '{step.name}' "
+                f"({known.fn.__qualname__} and {step.fn.__qualname__}); give one another name"
+            )
+    return list(found.values())
