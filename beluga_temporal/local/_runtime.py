@@ -94,6 +94,8 @@ class LocalRuntime:
         await self._at_home(self._shutdown())
 
     async def _shutdown(self) -> None:
+        if self._background:  # cancel requests of callers that gave up go out first
+            await asyncio.wait(self._background, timeout=2.0)
         env, workers = self._env, self._workers
         self._env, self._workers = None, None
         try:
@@ -260,6 +262,9 @@ class LocalRuntime:
                 raise ExecutionError(message, workflow_id=workflow_id)
 
     def _cancel_soon(self, workflow_id: str) -> None:
+        if self._env is None:
+            return  # shutting down: the server goes, and the run with it
+
         async def cancel() -> None:
             with contextlib.suppress(Exception):
                 await self.client.get_workflow_handle(workflow_id).cancel()

@@ -59,6 +59,7 @@ class _Shared:
             self.loop.run_forever()
         finally:
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.run_until_complete(self.loop.shutdown_default_executor())
             self.loop.close()
 
     def stop_soon(self) -> concurrent.futures.Future[None]:
@@ -79,6 +80,12 @@ class _Shared:
     async def _stop(self) -> None:
         try:
             await self.runtime.shutdown()
+            # Callers' runs still waited on (their processes are exiting): with the
+            # server gone they can only fail; end them here rather than abandon them.
+            leftovers = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in leftovers:
+                task.cancel()
+            await asyncio.gather(*leftovers, return_exceptions=True)
         finally:
             self.loop.stop()
 
