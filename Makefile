@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make demo ARGS=--keep-running` keeps the Web UI up; ARGS go to workers/demo.py.
 demo: $(STAMP)
-	$(BIN)/python -m workers.demo
+	$(BIN)/python -m workers.demo $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

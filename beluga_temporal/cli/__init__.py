@@ -5,6 +5,7 @@ run by `python -m beluga_temporal`; `cli` is the click group (for `CliRunner`).
 """
 
 from beluga_temporal.cli._app import BelugaGroup, cli, exit_process, main
+from beluga_temporal.cli._console import make_console
 from beluga_temporal.cli._errors import (
     EXIT_CONFIGURATION,
     EXIT_DEFINITION,
@@ -14,7 +15,13 @@ from beluga_temporal.cli._errors import (
     EXIT_USAGE,
     CliError,
 )
-from beluga_temporal.cli._progress import follow_progress, progress_table, result_with_progress
+from beluga_temporal.cli._progress import (
+    follow_progress,
+    format_duration,
+    progress_table,
+    result_with_progress,
+)
+from beluga_temporal.cli._signals import stop_on_signals
 
 __all__ = [
     "EXIT_CONFIGURATION",
@@ -28,7 +35,10 @@ __all__ = [
     "cli",
     "exit_process",
     "follow_progress",
+    "format_duration",
     "main",
+    "make_console",
     "progress_table",
     "result_with_progress",
+    "stop_on_signals",
 ]

@@ -13,6 +13,7 @@ import click
 
 from beluga_temporal.cli._codec import codec_server
 from beluga_temporal.cli._context import CliContext
+from beluga_temporal.cli._control import cancel, describe, terminate
 from beluga_temporal.cli._dev import dev
 from beluga_temporal.cli._errors import EXIT_INTERRUPTED, to_click_exception
 from beluga_temporal.cli._graph import graph
@@ -74,7 +75,8 @@ def cli(
     ctx.obj = CliContext(config=config, address=address, namespace=namespace, debug=debug)
 
 
-for command in (dev, worker, run, start, result, list_runs, watch, history, replay, graph):
+_COMMANDS = (dev, worker, run, start, result, list_runs, watch, describe, cancel, terminate)
+for command in (*_COMMANDS, history, replay, graph):
     cli.add_command(command)
 cli.add_command(codec_server)
 

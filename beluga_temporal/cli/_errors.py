@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from beluga_temporal.errors import (
@@ -45,6 +47,18 @@ class UsageError(CliError):
     def __init__(self, message: str) -> None:
         """Create the error with exit code `EXIT_USAGE`."""
         super().__init__(message, EXIT_USAGE)
+
+
+class Interrupted(CliError):
+    """Ctrl+C: a message that says what goes on without us, exiting with 130."""
+
+    def __init__(self, message: str) -> None:
+        """Create the error with exit code `EXIT_INTERRUPTED`."""
+        super().__init__(message, EXIT_INTERRUPTED)
+
+    def show(self, file: Any = None) -> None:
+        """Print the message without click's `Error: ` prefix: stopping is not a failure."""
+        click.echo(self.format_message(), err=True, file=file)
 
 
 def _one_line(text: str) -> str:

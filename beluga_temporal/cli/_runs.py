@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import click
+import temporalio.client
 import temporalio.service
-from rich.console import Console
 from rich.table import Table
 
+from beluga_temporal.cli._console import make_console
 from beluga_temporal.cli._context import CliContext, pass_cli
-from beluga_temporal.cli._errors import UsageError
+from beluga_temporal.cli._control import beluga_command
+from beluga_temporal.cli._errors import Interrupted, UsageError
 from beluga_temporal.cli._io import echo_json, parse_input
 from beluga_temporal.cli._progress import follow_progress, result_with_progress
 from beluga_temporal.cli._targets import discover_module, import_module, load_target
@@ -23,6 +27,7 @@ from beluga_temporal.client import (
 )
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.observability import setup_observability
+from beluga_temporal.plan import MEMO_KEY, StartContext
 from beluga_temporal.runtime import WorkflowTarget
 
 _input_option = click.option(
@@ -48,19 +53,39 @@ def _result_type(target: StartTarget) -> Any:
     return target.output_type if isinstance(target, WorkflowTarget) else None
 
 
+@contextlib.contextmanager
+def _goes_on_when_interrupted(cli: CliContext, workflow_id: str) -> Iterator[None]:
+    """Turn Ctrl+C while waiting into a message: the run continues on the server."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        # asyncio.run cancels the main task on SIGINT; only waiting stops, not the run.
+        raise Interrupted(
+            f"Interrupted: run '{workflow_id}' goes on on the server; only waiting for it "
+            f"stopped.\n  cancel it:      {beluga_command(cli, 'cancel', workflow_id)}"
+            f"\n  its result:     {beluga_command(cli, 'result', workflow_id)}"
+        ) from None
+
+
 async def _run_remote(
     cli: CliContext, target: StartTarget, value: Any, options: dict[str, Any], watch: bool
 ) -> Any:
     orch = await cli.orchestrator(options.pop("task_queue"))
     run = await orch.start(target, value, **options)
-    if watch:
-        waiting = result_with_progress(
-            orch, run.workflow_id, run.run_id, console=Console(stderr=True)
-        )
-    else:
-        waiting = orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
-    # A run whose workflow task keeps failing would wait silently: name the failure.
-    return await unless_stalled(orch.client, waiting, run.workflow_id, run.run_id)
+    click.echo(
+        f"Started run '{run.workflow_id}'; waiting for its result "
+        "(Ctrl+C stops waiting, not the run).",
+        err=True,
+    )
+    with _goes_on_when_interrupted(cli, run.workflow_id):
+        if watch:
+            waiting = result_with_progress(
+                orch, run.workflow_id, run.run_id, console=make_console(stderr=True)
+            )
+        else:
+            waiting = orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
+        # A run whose workflow task keeps failing would wait silently: name the failure.
+        return await unless_stalled(orch.client, waiting, run.workflow_id, run.run_id)
 
 
 def _module_steps(target: WorkflowTarget | type) -> list[Any]:
@@ -82,7 +107,7 @@ async def _run_local(
         orch = Orchestrator(runtime.client, "unused")
         if watch:
             return await result_with_progress(
-                orch, handle.id, handle.result_run_id, console=Console(stderr=True)
+                orch, handle.id, handle.result_run_id, console=make_console(stderr=True)
             )
         return await orch.result(handle.id, handle.result_run_id, result_type=_result_type(target))
 
@@ -176,21 +201,31 @@ def watch(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     asyncio.run(go())
 
 
-def _list_table(rows: list[Any]) -> Table:
+def _list_table(rows: list[tuple[Any, str]]) -> Table:
     table = Table(title="workflow runs", title_justify="left")
-    for column in ("workflow id", "run id", "type", "status", "started", "task queue"):
+    for column in ("workflow id", "run id", "type", "plan", "status", "started", "task queue"):
         table.add_column(column)
-    for row in rows:
+    for row, plan in rows:
         status = row.status.name if row.status is not None else "?"
         table.add_row(
             row.id,
             row.run_id,
             row.workflow_type,
+            plan,
             status,
             f"{row.start_time:%Y-%m-%d %H:%M:%S}",
             row.task_queue,
         )
     return table
+
+
+async def _plan_of(row: temporalio.client.WorkflowExecution) -> str:
+    """The plan fingerprint a chain or graph run records in its memo, else `-`."""
+    try:
+        context = StartContext.from_json((await row.memo()).get(MEMO_KEY))
+    except Exception:  # e.g. encrypted with a key this process lacks: still list the run
+        return "?"
+    return "-" if context is None else context.plan
 
 
 @click.command("list")
@@ -200,13 +235,16 @@ def _list_table(rows: list[Any]) -> Table:
 def list_runs(cli: CliContext, query: str | None, limit: int) -> None:
     """List workflow runs, newest first, optionally filtered by a visibility query."""
 
-    async def go() -> list[Any]:
+    async def go() -> list[tuple[Any, str]]:
         orch = await cli.orchestrator()
         try:
-            return [row async for row in orch.client.list_workflows(query, limit=limit)]
+            return [
+                (row, await _plan_of(row))
+                async for row in orch.client.list_workflows(query, limit=limit)
+            ]
         except temporalio.service.RPCError as error:
             if error.status == temporalio.service.RPCStatusCode.INVALID_ARGUMENT:
                 raise UsageError(f"invalid --query: {error.message}") from None
             raise
 
-    Console().print(_list_table(asyncio.run(go())))
+    make_console().print(_list_table(asyncio.run(go())))

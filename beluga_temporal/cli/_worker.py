@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import click
+import temporalio.common
+import temporalio.worker
 
 from beluga_temporal.cli._context import CliContext, pass_cli
 from beluga_temporal.cli._errors import UsageError
@@ -40,14 +42,45 @@ def _activity_names(found: Discovered) -> list[str]:
     return sorted(names)
 
 
+VERSIONING = {
+    "auto-upgrade": temporalio.common.VersioningBehavior.AUTO_UPGRADE,
+    "pinned": temporalio.common.VersioningBehavior.PINNED,
+}
+
+
+def deployment_options(
+    deployment_name: str | None, build_id: str | None, versioning: str
+) -> dict[str, Any]:
+    """The worker options for Temporal's Worker Deployment versioning (none if unset).
+
+    Raises:
+        UsageError: Only one of the deployment name and the build id is given.
+    """
+    if deployment_name is None and build_id is None:
+        return {}
+    if deployment_name is None or build_id is None:
+        raise UsageError("--deployment-name and --build-id go together (a deployment version)")
+    version = temporalio.common.WorkerDeploymentVersion(deployment_name, build_id)
+    config = temporalio.worker.WorkerDeploymentConfig(
+        version=version,
+        use_worker_versioning=True,
+        default_versioning_behavior=VERSIONING[versioning],
+    )
+    return {"deployment_config": config}
+
+
 async def run_worker(
     cli: CliContext,
     found: Discovered,
     task_queue: str,
     concurrency: int | None,
     grace: float,
+    **worker_options: Any,
 ) -> None:
-    """Connect, run a worker on `task_queue` until SIGINT/SIGTERM, then drain it."""
+    """Connect, run a worker on `task_queue` until SIGINT/SIGTERM, then drain it.
+
+    `worker_options` go to `create_worker` (e.g. `deployment_options(...)`).
+    """
     # Before connecting: the client's BelugaPlugin then adds the tracing interceptor
     # and the process default runtime exports Temporal's SDK metrics.
     setup_observability(cli.settings())
@@ -62,6 +95,7 @@ async def run_worker(
         default_retry=RetryPolicy(
             max_attempts=max(cli.settings().orchestration.workflow.max_retries, 1)
         ),
+        **worker_options,
     )
     workflows = _check_unique_types(found)
     with stop_on_signals() as stop:
@@ -105,6 +139,19 @@ def _discover_or_fail(specs: tuple[str, ...]) -> Discovered:
     show_default=True,
     help="Seconds in-flight activities get to finish after SIGINT/SIGTERM.",
 )
+@click.option(
+    "--deployment-name",
+    default=None,
+    help="Worker Deployment versioning: the deployment this worker belongs to.",
+)
+@click.option("--build-id", default=None, help="Worker Deployment versioning: this build's id.")
+@click.option(
+    "--versioning",
+    type=click.Choice(sorted(VERSIONING)),
+    default="auto-upgrade",
+    show_default=True,
+    help="How runs move between deployment versions: pinned runs stay on their version.",
+)
 @pass_cli
 def worker(
     cli: CliContext,
@@ -112,13 +159,20 @@ def worker(
     task_queue: str | None,
     concurrency: int | None,
     grace_period: float,
+    deployment_name: str | None,
+    build_id: str | None,
+    versioning: str,
 ) -> None:
     """Run a worker hosting every Chain, Graph, workflow class and step found.
 
     MODULE_OR_TARGET is a module (`workflows.order_processing`: everything it
     declares) or `module:attribute` (one target plus its module's steps). Stops
     gracefully on SIGINT/SIGTERM: polling stops, in-flight activities get the grace
-    period to finish.
+    period to finish. With `--deployment-name` and `--build-id` the worker takes part
+    in Temporal's Worker Deployment versioning (`temporal worker deployment
+    set-current-version` routes new runs to a build).
     """
+    options = deployment_options(deployment_name, build_id, versioning)
     found = _discover_or_fail(modules)
-    asyncio.run(run_worker(cli, found, cli.task_queue(task_queue), concurrency, grace_period))
+    queue = cli.task_queue(task_queue)
+    asyncio.run(run_worker(cli, found, queue, concurrency, grace_period, **options))

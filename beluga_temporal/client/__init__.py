@@ -1,5 +1,6 @@
-"""Clients: `Orchestrator` starts runs, waits for results and follows progress."""
+"""Clients: `Orchestrator` starts runs, waits for results, follows and controls them."""
 
+from beluga_temporal.client._control import Handler, RunControl, RunDescription
 from beluga_temporal.client._errors import translate
 from beluga_temporal.client._orchestrator import (
     DEFAULT_TASK_QUEUE,
@@ -30,8 +31,11 @@ from beluga_temporal.client._stalls import (
 __all__ = [
     "DEFAULT_TASK_QUEUE",
     "ChainSession",
+    "Handler",
     "Orchestrator",
     "QueueNeed",
+    "RunControl",
+    "RunDescription",
     "StartTarget",
     "WorkflowRun",
     "WorkflowStarter",

@@ -36,7 +36,12 @@ def translate(
     if isinstance(error, temporalio.client.WorkflowFailureError):
         return _from_failure(error.cause, ids)
     if isinstance(error, temporalio.client.WorkflowUpdateFailedError):
-        return _from_failure(error.cause, ids)  # a session turn that failed
+        return _from_failure(error.cause, ids)  # a session turn or an update that failed
+    if isinstance(error, temporalio.client.WorkflowQueryFailedError):
+        return ExecutionError(f"query on run '{workflow_id}' failed: {error.message}", **ids)
+    if isinstance(error, temporalio.client.WorkflowQueryRejectedError):
+        status = error.status.name if error.status is not None else "closed"
+        return ExecutionError(f"run '{workflow_id}' rejected the query (it is {status})", **ids)
     if isinstance(error, temporalio.service.RPCError):
         return _from_rpc(error, ids)
     return ExecutionError(f"{type(error).__name__}: {error}", **ids)
@@ -47,6 +52,11 @@ def _from_rpc(error: temporalio.service.RPCError, ids: dict[str, Any]) -> Beluga
     if error.status == status.NOT_FOUND:
         if "namespace" in error.message.lower():
             return ConfigurationError(f"Temporal namespace not found: {error.message}")
+        if "already completed" in error.message:
+            # Signal, update and terminate of a closed run: the run exists.
+            return ExecutionError(
+                f"run '{ids['workflow_id']}' has already closed ({error.message})", **ids
+            )
         return ExecutionError(f"no workflow run '{ids['workflow_id']}': {error.message}", **ids)
     if error.status == status.DEADLINE_EXCEEDED:
         return ExecutionError(

@@ -13,12 +13,20 @@ from typing import Any
 import temporalio.client
 import temporalio.common
 
+from beluga_temporal.client._control import RunControl
 from beluga_temporal.client._errors import translate
 from beluga_temporal.client._pollers import annotate_waiting, check_pollers_soon
 from beluga_temporal.client._session import ChainSession
 from beluga_temporal.client._stalls import unless_stalled
 from beluga_temporal.errors import ConfigurationError, DefinitionError
-from beluga_temporal.plan import MEMO_KEY, ChainPlan, Duration, process_defaults, to_timedelta
+from beluga_temporal.plan import (
+    MEMO_KEY,
+    ChainPlan,
+    Duration,
+    process_defaults,
+    run_summary,
+    to_timedelta,
+)
 from beluga_temporal.plugin import BelugaPlugin, is_time_skipping
 from beluga_temporal.resilience import check_start_input
 from beluga_temporal.runtime import CLOSE_SIGNAL, PROGRESS_QUERY, RunProgress, WorkflowTarget
@@ -62,8 +70,11 @@ def _result_type(target: StartTarget) -> Any:
     return getattr(definition, "ret_type", None)
 
 
-class Orchestrator:
+class Orchestrator(RunControl):
     """A client for beluga workloads on a Temporal cluster.
+
+    Besides starting runs and reading results, it talks to runs by workflow id:
+    `signal`, `query`, `update`, `cancel`, `terminate`, `describe` (from `RunControl`).
 
     Example:
         ```python
@@ -359,9 +370,7 @@ def _describe_run(target: WorkflowTarget, options: dict[str, Any], settle: bool)
     plan = target.compile()
     context = target.start_context(process_defaults(), settle_cancelled=settle)
     options["memo"] = {**options.get("memo", {}), MEMO_KEY: context.to_json()}
-    options.setdefault(
-        "static_summary", f"{plan.kind} {plan.name}: {len(plan.nodes)} nodes, plan {context.plan}"
-    )
+    options.setdefault("static_summary", run_summary(plan, context.plan))
     if isinstance(plan, ChainPlan) and plan.memory is not None:
         # A plain start of a chain with memory is a one-turn session.
         options.setdefault("start_signal", CLOSE_SIGNAL)

@@ -15,8 +15,6 @@ from beluga_temporal.plan import (
     OnError,
     StepDefinition,
     positive,
-    to_dot,
-    to_mermaid,
     to_timedelta,
 )
 from beluga_temporal.runtime import WorkflowTarget
@@ -317,11 +315,3 @@ class Graph(Target):
     def _compile(self) -> GraphPlan:
         return compile_graph(self, list(self._nodes.values()), self._edges, self._routers,
                              self._entry, self._finish)  # fmt: skip
-
-    def to_mermaid(self) -> str:
-        """Draw the graph as a Mermaid flowchart."""
-        return to_mermaid(self.compile())
-
-    def to_dot(self) -> str:
-        """Draw the graph in Graphviz DOT."""
-        return to_dot(self.compile())

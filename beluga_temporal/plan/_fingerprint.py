@@ -86,3 +86,13 @@ def _options(options: StepOptions | None) -> dict[str, Any] | None:
 
 def _keys(keys: tuple[str, ...] | None) -> list[str] | None:
     return None if keys is None else list(keys)
+
+
+def run_summary(plan: Plan, plan_fingerprint: str | None = None) -> str:
+    """One line describing a run of `plan`: the Web UI's summary of its workflow.
+
+    Example: `graph order-processing: 6 nodes, plan 3f2a9c0d1b7e`.
+    """
+    printed = plan_fingerprint or fingerprint(plan)
+    count = len(plan.nodes)
+    return f"{plan.kind} {plan.name}: {count} node{'' if count == 1 else 's'}, plan {printed}"

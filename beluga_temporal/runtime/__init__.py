@@ -25,7 +25,7 @@ from beluga_temporal.runtime._progress import (
 )
 from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
 from beluga_temporal.runtime._snapshot import CONTINUE_KEY
-from beluga_temporal.runtime._target import WorkflowTarget, unique_steps
+from beluga_temporal.runtime._target import WorkflowTarget, unique_steps, workflow_classes
 from beluga_temporal.runtime._versions import START_ACTIVITY, PlanVersions
 
 __all__ = [
@@ -52,4 +52,5 @@ __all__ = [
     "details_of",
     "unique_steps",
     "versions_of",
+    "workflow_classes",
 ]

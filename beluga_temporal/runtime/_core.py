@@ -62,7 +62,9 @@ class Run:
         self.plan = plan
         self.context = context
         self.flow = flow
-        self.record = Recorder(plan, context)
+        # A session turn's run starts now; a whole run when its workflow started.
+        since = None if continues else temporalio.workflow.now()
+        self.record = Recorder(plan, context, since=since)
         self.calls = NodeCalls(plan, context, self.record)
         self._continues = continues
         self._running: dict[str, asyncio.Task[Any]] = {}
@@ -72,6 +74,7 @@ class Run:
         self._stopped = False  # a failure stopped the run from starting more nodes
         self._draining = False  # the run will continue as new once quiet
         self._maps: dict[str, list[Any]] = {}
+        self._cancelled: set[str] = set()  # nodes the run itself cancelled
         self._resumed = snapshot is not None
         if snapshot is None:
             self._pending = {node.name: len(node.deps) for node in plan.nodes}
@@ -86,11 +89,20 @@ class Run:
 
     async def execute(self, run_input: Any) -> Any:
         """Run every node and return the result (or continue as new)."""
+        with self.record.tracing():
+            return await self._execute(run_input)
+
+    async def _execute(self, run_input: Any) -> Any:
         if not self._resumed:
             self.flow.start(run_input)
         try:
             await self._loop()
         except asyncio.CancelledError:
+            if temporalio.workflow.cancellation_reason() is None:
+                # Not a cancel request: the worker is evicting this run from its cache
+                # (it goes on elsewhere, by replay). Scheduling work here would keep
+                # this coroutine waiting for ever.
+                raise
             # The run itself was cancelled: stop the nodes, wait for them to settle,
             # undo what completed, then end as cancelled.
             await self._cancel_running()
@@ -103,6 +115,8 @@ class Run:
 
     async def _loop(self) -> None:
         while True:
+            if not self._running and self.calls.checkpoints.due:
+                await self.calls.checkpoints.take()
             self._launch_ready()
             if not self._running:
                 return
@@ -113,7 +127,7 @@ class Run:
 
     def _launch_ready(self) -> None:
         while self._ready and len(self._running) < self.calls.concurrency:
-            if self._stopped or self._draining:
+            if self._stopped or self._draining or self.calls.checkpoints.due:
                 return
             node = self.plan.nodes[heapq.heappop(self._ready)]
             self.record.mark(node.name, "running")
@@ -127,11 +141,12 @@ class Run:
         self._done.put_nowait((name, task))
 
     async def _run_node(self, node: NodePlan) -> Any:
-        if node.map_items is not None:
-            return await self._run_map(node)
-        output = await self.calls.run(node, self.flow)
-        self.flow.record(node.name, output)
-        return output
+        with self.record.trace.node_active(node.name):  # its activities are its children
+            if node.map_items is not None:
+                return await self._run_map(node)
+            output = await self.calls.run(node, self.flow)
+            self.flow.record(node.name, output)
+            return output
 
     async def _run_map(self, node: NodePlan) -> Any:
         items = items_of(node, self.flow.input_for(node, (node.map_items or "",)))
@@ -143,6 +158,7 @@ class Run:
             functools.partial(self.calls.map_item, node),
             draining=self._map_draining,
             on_item=functools.partial(self.record.items_done, node.name),
+            checkpoints=self.calls.checkpoints,
         )
         outcome = await mapped.execute()
         if outcome is SUSPENDED:
@@ -165,9 +181,13 @@ class Run:
                 self.record.choice(name, self.flow.choice(name))
                 self._finished(name, "succeeded")
             return
-        if is_cancellation(error):
+        if is_cancellation(error) and name in self._cancelled:
             self._finished(name, "cancelled")
             return
+        if isinstance(error, ChildWorkflowError) and is_cancellation(error):
+            # Cancelled by someone else (a client cancelled the child): the node failed.
+            cancelled = f"child workflow '{error.workflow_id}' was cancelled"
+            error = NodeFailure(cancelled, "CancelledError")
         if not isinstance(error, FAILURES):
             raise error  # a bug in the workflow itself: let the workflow task fail
         error_type, message = describe(error)
@@ -200,12 +220,15 @@ class Run:
 
     def _stop(self) -> None:
         self._stopped = True
-        for task in self._running.values():
+        self._cancel_all()
+
+    def _cancel_all(self) -> None:
+        for name, task in self._running.items():
+            self._cancelled.add(name)
             task.cancel()
 
     async def _cancel_running(self) -> None:
-        for task in self._running.values():
-            task.cancel()
+        self._cancel_all()
         while self._running:
             name, task = await self._done.get()
             del self._running[name]

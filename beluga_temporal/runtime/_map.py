@@ -22,6 +22,7 @@ from beluga_temporal.runtime._failures import (
     describe,
     is_cancellation,
 )
+from beluga_temporal.runtime._nodes import LocalCheckpoints
 
 SUSPENDED = object()
 """Returned by a map node that stopped mid-way so that the run can continue as new."""
@@ -55,6 +56,7 @@ class MapRun:
         *,
         draining: Callable[[], bool],
         on_item: Callable[[int], None],
+        checkpoints: LocalCheckpoints,
     ) -> None:
         self.node = node
         self.items = items
@@ -62,6 +64,7 @@ class MapRun:
         self._call = call
         self._draining = draining
         self._on_item = on_item
+        self._checkpoints = checkpoints
         self._in_flight: dict[int, asyncio.Task[Any]] = {}
         self._done: asyncio.Queue[tuple[int, asyncio.Task[Any]]] = asyncio.Queue()
         self._finished: dict[int, Any] = {}  # out-of-order results waiting for their turn
@@ -74,6 +77,9 @@ class MapRun:
                 while self._may_launch(next_index):
                     self._launch(next_index)
                     next_index += 1
+                if not self._in_flight and self._checkpoints.due and not self._draining():
+                    await self._checkpoints.take()
+                    continue
                 if not self._in_flight:
                     break
                 index, task = await self._done.get()
@@ -88,6 +94,7 @@ class MapRun:
         return (
             index < len(self.items)
             and len(self._in_flight) < self.node.map_concurrency
+            and not self._checkpoints.due
             and not self._draining()
         )
 

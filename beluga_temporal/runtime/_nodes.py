@@ -6,6 +6,7 @@ Also the recovery that follows a failed run: saga compensations and a chain's
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import temporalio.workflow
@@ -14,12 +15,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 from beluga_temporal.plan import (
     MEMO_KEY,
     ChainPlan,
+    GraphPlan,
     NodePlan,
     Plan,
     RetryPolicy,
     StartContext,
     StepOptions,
     fingerprint,
+    run_summary,
 )
 from beluga_temporal.runtime._calls import call_child, call_step
 from beluga_temporal.runtime._failures import (
@@ -30,6 +33,38 @@ from beluga_temporal.runtime._failures import (
 )
 from beluga_temporal.runtime._flow import Flow
 from beluga_temporal.runtime._record import Recorder
+
+LOCAL_CHECKPOINT = 200
+"""Local activities a run completes before it lets its workflow task end (see below)."""
+
+
+class LocalCheckpoints:
+    """Keeps a run in local mode from piling all its work into one workflow task.
+
+    Local activities are recorded when the workflow task that runs them completes, and a
+    task stays open while any is in flight. A long local run would otherwise live in one
+    task kept alive by heartbeats, which a busy worker misses (the task times out and
+    everything replays), and which never sees the server's continue-as-new suggestion.
+    Every `LOCAL_CHECKPOINT` local activities the run pauses once nothing is in flight,
+    so that its task completes and a new one starts.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    def done(self) -> None:
+        """Count one finished local activity."""
+        self._count += 1
+
+    @property
+    def due(self) -> bool:
+        """Whether the run should pause at its next quiet point."""
+        return self._count >= LOCAL_CHECKPOINT
+
+    async def take(self) -> None:
+        """End the workflow task (a 1 ms timer), then go on."""
+        self._count = 0
+        await temporalio.workflow.sleep(timedelta(milliseconds=1))
 
 
 def default_retry(plan: Plan, context: StartContext) -> RetryPolicy | None:
@@ -42,6 +77,30 @@ def default_retry(plan: Plan, context: StartContext) -> RetryPolicy | None:
     return RetryPolicy(max_attempts=attempts, initial_backoff=delay)
 
 
+def child_workflow_id(info: temporalio.workflow.Info, node: str) -> str:
+    """The id of the child workflow a node starts: `<parent id>/<node>`.
+
+    Unique and deterministic: a node runs at most once per run (continue-as-new happens
+    only when no node is in flight, and the workflow id stays). A retry of the parent
+    (a workflow retry policy) adds its attempt, so the new attempt's child never meets
+    the previous attempt's, which the parent-close policy may still be terminating.
+    """
+    suffix = f"@{info.attempt}" if info.attempt > 1 else ""
+    return f"{info.workflow_id}{suffix}/{node}"
+
+
+def changed_keys(sent: Any, result: Any) -> Any:
+    """A nested graph's output as a step's: the keys of its state it added or changed.
+
+    A graph returns its whole state, the keys its parent passed in included; merged
+    back as they are, unchanged keys would count as writes and conflict with a sibling
+    node that changed them meanwhile.
+    """
+    if not isinstance(sent, dict) or not isinstance(result, dict):
+        return result
+    return {key: value for key, value in result.items() if key not in sent or sent[key] != value}
+
+
 class NodeCalls:
     """Schedules the activities and child workflows of one run's nodes."""
 
@@ -51,6 +110,7 @@ class NodeCalls:
         self.record = record
         self._retry = default_retry(plan, context)
         self._resolved: dict[int, StepOptions] = {}
+        self.checkpoints = LocalCheckpoints()
 
     @property
     def concurrency(self) -> int:
@@ -91,24 +151,32 @@ class NodeCalls:
     async def map_item(self, node: NodePlan, index: int, item: Any) -> Any:
         """Run a map node's step on one item (an element of state: no size check)."""
         assert node.step is not None
-        return await call_step(
-            self.options(node.step),
+        options = self.options(node.step)
+        result = await call_step(
+            options,
             item,
             usage=self.record.progress.usage,
             node=self.record.progress.nodes[node.name],
             summary=f"{node.name}[{index}]",
             check_input=False,
         )
+        if options.local:
+            self.checkpoints.done()
+        return result
 
     async def _step(self, node: NodePlan, step: StepOptions, arg: Any, new: bool) -> Any:
-        return await call_step(
-            self.options(step),
+        options = self.options(step)
+        result = await call_step(
+            options,
             arg,
             usage=self.record.progress.usage,
             node=self.record.progress.nodes[node.name],
             summary=node.name,
             check_input=new,
         )
+        if options.local:
+            self.checkpoints.done()
+        return result
 
     async def _child(self, node: NodePlan, arg: Any) -> Any:
         child = node.child
@@ -124,12 +192,15 @@ class NodeCalls:
         result = await call_child(
             child.name,
             arg,
-            workflow_id=f"{temporalio.workflow.info().workflow_id}/{node.name}",
+            workflow_id=child_workflow_id(temporalio.workflow.info(), node.name),
             memo={MEMO_KEY: context.to_json()},
-            summary=f"node {node.name} of {self.plan.name}",
+            summary=f"{run_summary(child, context.plan)} (node {node.name} of {self.plan.name})",
+            timeout=child.timeout,
             settle=self.context.settle_cancelled,
         )
         self.record.progress.nodes[node.name].attempts = 1
+        if isinstance(self.plan, GraphPlan) and isinstance(child, GraphPlan):
+            return changed_keys(arg, result)
         return result
 
     async def compensate(self, flow: Flow) -> None:

@@ -43,6 +43,15 @@ class ReceivedSpan:
     """Resource attributes, e.g. `service.name`."""
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     """`(name, attributes)` of each span event."""
+    start_ns: int = 0
+    """Start time, nanoseconds since the epoch."""
+    end_ns: int = 0
+    """End time, nanoseconds since the epoch."""
+
+    @property
+    def duration(self) -> float:
+        """How long the span lasted, in seconds."""
+        return (self.end_ns - self.start_ns) / 1e9
 
 
 @dataclass(frozen=True)
@@ -368,6 +377,8 @@ def _span(span: Span, resource: dict[str, Any]) -> ReceivedSpan:
         kind=Span.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_"),
         resource=resource,
         events=[(e.name, _attributes(e.attributes)) for e in span.events],
+        start_ns=span.start_time_unix_nano,
+        end_ns=span.end_time_unix_nano,
     )
 
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import os
+import pty
+import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 import uuid
@@ -41,6 +46,7 @@ class Proc:
         self.args = args
         self.lines: list[str] = []
         self._changed = threading.Condition()
+        self._eof = False
         self.popen = subprocess.Popen(
             args,
             cwd=REPO,
@@ -55,10 +61,17 @@ class Proc:
     def _read(self) -> None:
         assert self.popen.stdout is not None
         for line in self.popen.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
+            self._add(line.rstrip("\n"))
+        self._end_of_output()
+
+    def _end_of_output(self) -> None:
         with self._changed:
+            self._eof = True
+            self._changed.notify_all()
+
+    def _add(self, line: str) -> None:
+        with self._changed:
+            self.lines.append(line)
             self._changed.notify_all()
 
     @property
@@ -73,7 +86,9 @@ class Proc:
                 found = next((line for line in self.lines if text in line), None)
                 if found is not None:
                     return found
-                if self.popen.poll() is not None:
+                if self._eof and self.popen.poll() is not None:
+                    # Only once all its output was read: a process that just exited may
+                    # still have lines in the pipe.
                     raise AssertionError(
                         f"{self.args} exited before printing {text!r}:\n{self.output}"
                     )
@@ -102,6 +117,50 @@ class Proc:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
         return self.popen.wait(5)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+
+class TerminalProc(Proc):
+    """A child process attached to a pseudo-terminal, as in an interactive shell.
+
+    Its output (stdout and stderr) is collected line by line with terminal control
+    sequences removed, so live displays can be read like plain output.
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.lines = []
+        self._changed = threading.Condition()
+        self._eof = False
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self._master = master
+        self.popen = subprocess.Popen(
+            args, cwd=REPO, env=env or child_env(), stdin=slave, stdout=slave, stderr=slave,
+            start_new_session=True,
+        )  # fmt: skip
+        os.close(slave)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(self._master, 4096)
+            except OSError:  # EIO: every holder of the terminal has exited
+                chunk = b""
+            if not chunk:
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                self._add(_ANSI.sub("", raw.decode(errors="replace")))
+        if pending:
+            self._add(_ANSI.sub("", pending.decode(errors="replace")))
+        os.close(self._master)
+        self._end_of_output()
 
 
 @dataclasses.dataclass
@@ -158,3 +217,29 @@ def running_cluster(tmp: Path) -> Iterator[Cluster]:
         if worker is not None:
             worker.stop()
         dev.stop(signal.SIGINT)
+
+
+def group_is_gone(pgid: int) -> bool:
+    """Whether no process of group `pgid` is left (a server a command started, say)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def group_commands(pgid: int) -> list[str]:
+    """The command lines of the live processes in process group `pgid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # exited meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace").strip())
+    return found

@@ -14,6 +14,7 @@ def test_public_names_are_pinned() -> None:
             "STEP_RETRIES",
             "Observability",
             "Redactor",
+            "add_secret_values",
             "add_temporal_context",
             "add_trace_context",
             "current_observability",
