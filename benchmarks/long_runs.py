@@ -187,14 +187,21 @@ async def map_throughput(rt: LocalRuntime, queue: str, items: int) -> float:
         "squares", square, items="numbers", max_concurrency=CONCURRENCY
     )
     mapped.set_entry_point("squares")
+    batched = Graph("bench-throughput-batched").add_map_node(
+        "squares", square, items="numbers", max_concurrency=CONCURRENCY, batch_size=CHILD_BATCH
+    )
+    batched.set_entry_point("squares")
     numbers = list(range(items))
     print(f"\n3. Map throughput: {items} items, {CONCURRENCY} in flight")
     rates: dict[str, float] = {}
     async with create_worker(
-        rt.client, queue, targets=[mapped, HandMap, BatchedMap], activities=[hand_square]
+        rt.client, queue, targets=[mapped, batched, HandMap, BatchedMap], activities=[hand_square]
     ):
-        elapsed, _ = await _timed(Orchestrator(rt.client, queue), mapped, {"numbers": numbers})
+        orch = Orchestrator(rt.client, queue)
+        elapsed, _ = await _timed(orch, mapped, {"numbers": numbers})
         rates["beluga map node (continue-as-new)"] = items / elapsed
+        elapsed, _ = await _timed(orch, batched, {"numbers": numbers})
+        rates[f"beluga map node, batch_size={CHILD_BATCH}"] = items / elapsed
         for label, workflow in (
             ("hand-written fan-out", HandMap),
             (f"hand-written, child per {CHILD_BATCH}", BatchedMap),

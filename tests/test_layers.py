@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("runtime",),
     ("plugin",),
     ("worker", "client"),
-    ("local",),
+    ("local", "replay"),
     ("declare",),
     ("llm",),
     ("testing", "cli"),

@@ -11,9 +11,9 @@ import temporalio.worker
 
 from beluga_temporal.cli._context import CliContext, pass_cli
 from beluga_temporal.cli._errors import EXIT_FAILURE, UsageError
-from beluga_temporal.cli._replay import HistoryChecker, Outcome, quiet_runtime, sdk_logs_silenced
 from beluga_temporal.cli._targets import discover
 from beluga_temporal.plugin import BelugaPlugin
+from beluga_temporal.replay import HistoryChecker, Outcome, quiet_runtime, sdk_logs_silenced
 from beluga_temporal.worker import workflows_of
 
 
@@ -30,7 +30,11 @@ def history() -> None:
 )
 @pass_cli
 def export(cli: CliContext, workflow_id: str, run_id: str | None, output: str | None) -> None:
-    """Export the event history of WORKFLOW_ID as JSON (the format `replay` reads)."""
+    """Export the event history of WORKFLOW_ID as JSON (the format `replay` reads).
+
+    Name the file after the workflow id (`-o WORKFLOW_ID.json`): `replay` takes the
+    workflow id from the file name, and child workflow ids derive from it.
+    """
 
     async def go() -> str:
         orch = await cli.orchestrator()

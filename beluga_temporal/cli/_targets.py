@@ -17,7 +17,7 @@ import temporalio.activity
 
 from beluga_temporal.cli._errors import UsageError
 from beluga_temporal.client import workflow_type_of
-from beluga_temporal.declare import Graph, Step, Target
+from beluga_temporal.declare import Step, Target
 from beluga_temporal.errors import DefinitionError
 
 
@@ -189,8 +189,3 @@ def _label(target: Target | type) -> str:
     if isinstance(target, Target):
         return f"{type(target).__name__} with plan {target.fingerprint}"
     return f"class {target.__module__}.{target.__qualname__}"
-
-
-def is_graph(value: Any) -> bool:
-    """Whether `value` is a `Graph`."""
-    return isinstance(value, Graph)

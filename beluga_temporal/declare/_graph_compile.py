@@ -39,6 +39,7 @@ class DeclaredNode:
     compensate: Step[Any, Any] | None
     map_items: str | None = None
     map_concurrency: int = 10
+    map_batch: int | None = None
     reads: tuple[str, ...] | None = None
 
     def runs_function(self, step: Step[Any, Any]) -> bool:
@@ -69,6 +70,7 @@ class DeclaredNode:
             compensate=None if self.compensate is None else self.compensate.options,
             map_items=self.map_items,
             map_concurrency=self.map_concurrency,
+            map_batch=self.map_batch,
             reads=reads,
             fallback_reads=None if self.fallback is None else self.fallback.reads() or reads,
             compensate_reads=None if self.compensate is None else self.compensate.reads(),

@@ -73,11 +73,20 @@ def _node(node: NodePlan) -> dict[str, Any]:
         "deps": list(node.deps),
         "fallback": _options(node.fallback),
         "compensate": _options(node.compensate),
-        "map": None if node.map_items is None else [node.map_items, node.map_concurrency],
+        "map": _map(node),
         "reads": _keys(node.reads),
         "fallback_reads": _keys(node.fallback_reads),
         "compensate_reads": _keys(node.compensate_reads),
     }
+
+
+def _map(node: NodePlan) -> list[Any] | None:
+    if node.map_items is None:
+        return None
+    # Added options only when set: a declaration that does not use them keeps the
+    # fingerprint it had before they existed (runs in flight stay known).
+    batch = [] if node.map_batch is None else [node.map_batch]
+    return [node.map_items, node.map_concurrency, *batch]
 
 
 def _options(options: StepOptions | None) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ import temporalio.workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from beluga_temporal.plan import ChainPlan, NodePlan, Plan, StartContext
+from beluga_temporal.runtime._batch import BatchPlan, run_batch
 from beluga_temporal.runtime._failures import NodeFailure, describe, is_cancellation
 from beluga_temporal.runtime._flow import ChainFlow, Flow, GraphFlow
 from beluga_temporal.runtime._map import SUSPENDED, MapRun, items_of
@@ -151,6 +152,8 @@ class Run:
     async def _run_map(self, node: NodePlan) -> Any:
         items = items_of(node, self.flow.input_for(node, (node.map_items or "",)))
         results = self._maps.pop(node.name, [])
+        if node.map_batch is not None:
+            return await self._run_batches(node, items, results)
         mapped = MapRun(
             node,
             items,
@@ -166,6 +169,34 @@ class Run:
             return SUSPENDED
         self.flow.record(node.name, outcome)
         return outcome
+
+    async def _run_batches(self, node: NodePlan, items: list[Any], done: list[Any]) -> Any:
+        # Batches run like map items: bounded, in order, resumable across continue-as-new.
+        split = BatchPlan.of(node, items)
+
+        async def one(index: int, batch: Any) -> Any:
+            return await run_batch(self.plan, node, self.context, index, split)
+
+        def finished(batches: int) -> None:
+            self.record.items_done(node.name, sum(len(b) for b in split.batches[:batches]))
+
+        mapped = MapRun(
+            node,
+            split.batches,
+            done,
+            one,
+            draining=self._map_draining,
+            on_item=finished,
+            checkpoints=self.calls.checkpoints,
+            concurrency=split.children,
+        )
+        outcome = await mapped.execute()
+        if outcome is SUSPENDED:
+            self._maps[node.name] = done
+            return SUSPENDED
+        results = [result for batch in outcome for result in batch]
+        self.flow.record(node.name, results)
+        return results
 
     def _map_draining(self) -> bool:
         self._check_continue()

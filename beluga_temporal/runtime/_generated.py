@@ -20,6 +20,7 @@ import temporalio.workflow
 from beluga_temporal.plan import ChainPlan, run_summary
 from beluga_temporal.resilience import check_workflow_payload
 from beluga_temporal.runtime._core import Run, new_flow
+from beluga_temporal.runtime._plans import register_plan
 from beluga_temporal.runtime._progress import PROGRESS_QUERY, NodeProgress, RunProgress
 from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, SessionRun
 from beluga_temporal.runtime._versions import PlanVersions, begin
@@ -153,6 +154,8 @@ def workflow_class(versions: PlanVersions) -> type:
     """
     name = _class_name(versions)
     _VERSIONS[name] = versions
+    for plan in versions.by_fingerprint.values():
+        register_plan(plan)
     cls = type(name, (), _namespace(versions, name))
     setattr(sys.modules[__name__], name, cls)
     return temporalio.workflow.defn(name=versions.name)(cls)

@@ -13,7 +13,15 @@ import temporalio.worker
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import RetryPolicy, StepDefinition, set_default_retry
 from beluga_temporal.plugin import with_beluga_plugin
-from beluga_temporal.runtime import WorkflowTarget, unique_steps, workflow_classes
+from beluga_temporal.runtime import (
+    MAP_BATCH_WORKFLOW,
+    MapBatch,
+    WorkflowTarget,
+    unique_steps,
+    uses_batches,
+    versions_of,
+    workflow_classes,
+)
 from beluga_temporal.worker._activity import StepBody
 from beluga_temporal.worker._start import start_activity
 
@@ -38,6 +46,9 @@ def workflows_of(targets: Iterable[WorkerTarget]) -> list[type]:
     # one class per workflow type: of two versions of a chain or graph, the newer
     for cls in workflow_classes(generated):
         classes.setdefault(_workflow_name(cls), cls)
+        versions = versions_of(cls)
+        if versions is not None and any(map(uses_batches, versions.by_fingerprint.values())):
+            classes.setdefault(MAP_BATCH_WORKFLOW, MapBatch)  # batches of map nodes
     return list(classes.values())
 
 

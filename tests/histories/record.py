@@ -34,7 +34,7 @@ async def main(only: list[str]) -> None:
             queue = f"record-{filename}"
             async with create_worker(rt.client, queue, targets=[target]):
                 orch = Orchestrator(rt.client, queue)
-                run = await orch.start(target, value, workflow_id=f"history-{filename[:-5]}")
+                run = await orch.start(target, value, workflow_id=filename[:-5])  # the file name is the workflow id
                 await orch.result(run.workflow_id, run.run_id)
                 history = await rt.client.get_workflow_handle(run.workflow_id).fetch_history()
             (HERE / filename).write_text(history.to_json())

@@ -35,6 +35,4 @@ def test_public_names_are_pinned() -> None:
 
 
 def test_receiver_is_exported_from_testing() -> None:
-    assert {"OTLPReceiver", "ReceivedSpan", "MetricPoint", "ReceivedLog"} <= set(
-        beluga_temporal.testing.__all__
-    )
+    assert {"OTLPReceiver", "ReceivedSpan", "MetricPoint"} <= set(beluga_temporal.testing.__all__)

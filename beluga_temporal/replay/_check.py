@@ -1,4 +1,6 @@
-"""What `beluga replay` checks: each history's plan version, and whether it replays.
+"""Check stored histories: each one's plan version, and whether it replays.
+
+Used by `beluga replay` and `beluga_temporal.testing.assert_replays`.
 
 For every history: which plan version (fingerprint) the run executed, then one of
 `OK`, `UNKNOWN PLAN` (the targets declare no such version: add it to `previous=`),
@@ -22,9 +24,8 @@ import temporalio.client
 import temporalio.runtime
 import temporalio.worker
 
-from beluga_temporal.cli._errors import UsageError
-from beluga_temporal.cli._recorded import recorded_plan, workflow_type
-from beluga_temporal.client import workflow_type_of
+from beluga_temporal.errors import InvalidHistoryError
+from beluga_temporal.replay._recorded import recorded_plan, workflow_type
 from beluga_temporal.runtime import PlanVersions, versions_of
 
 Status = Literal["OK", "UNKNOWN PLAN", "NON-DETERMINISTIC", "FAIL"]
@@ -54,14 +55,14 @@ class HistoryChecker:
     def __init__(self, replayer: temporalio.worker.Replayer, workflows: Sequence[type]) -> None:
         self.replayer = replayer
         self.converter = replayer.config(active_config=True)["data_converter"]
-        self.types = {workflow_type_of(cls): versions_of(cls) for cls in workflows}
+        self.types = {_workflow_type(cls): versions_of(cls) for cls in workflows}
 
     async def check(self, path: Path) -> Outcome:
         """Say which plan `path` ran and whether it replays."""
         try:
             history = load_history(path)
-        except UsageError as error:  # one bad file must not hide the others' results
-            return Outcome(path, "FAIL", error.message)
+        except InvalidHistoryError as error:  # one bad file must not hide the others' results
+            return Outcome(path, "FAIL", str(error))
         name = workflow_type(history)
         if name is None:
             return Outcome(path, "FAIL", "the history has no WorkflowExecutionStarted event")
@@ -90,19 +91,27 @@ class HistoryChecker:
 def load_history(path: Path) -> temporalio.client.WorkflowHistory:
     """Read an exported history; the workflow id is taken from the file name.
 
+    Name files after their workflow id (`beluga history export ID -o ID.json`): a run's child
+    workflow ids derive from its own, so replaying under another id diverges.
+
     Raises:
-        UsageError: The file cannot be read or is not a workflow history.
+        InvalidHistoryError: The file cannot be read or is not a workflow history.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise UsageError(f"cannot read history '{path}': {error.strerror}") from None
+        raise InvalidHistoryError(f"cannot read history '{path}': {error.strerror}") from None
     except json.JSONDecodeError as error:
-        raise UsageError(f"history '{path}' is not JSON: {error.msg}") from None
+        raise InvalidHistoryError(f"history '{path}' is not JSON: {error.msg}") from None
     try:
         return temporalio.client.WorkflowHistory.from_json(path.stem, data)
     except Exception as error:
-        raise UsageError(f"'{path}' is not a Temporal workflow history: {error}") from None
+        raise InvalidHistoryError(f"'{path}' is not a Temporal workflow history: {error}") from None
+
+
+def _workflow_type(cls: type) -> str:
+    definition = getattr(cls, "__temporal_workflow_definition", None)
+    return str(getattr(definition, "name", None) or cls.__name__)
 
 
 def _ran(name: str, plan: str | None, versions: PlanVersions | None) -> str:
