@@ -1,15 +1,28 @@
-"""The one place beluga reads temporalio's decorator metadata.
+"""The one place beluga goes past public APIs (temporalio's, and one of the stdlib's).
 
-temporalio has no public accessor for what `@workflow.defn` and `@activity.defn` record
-on a class or function (a workflow's type name and result type, an activity's name):
-its own worker reads the `__temporal_workflow_definition` / `__temporal_activity_definition`
-attributes. beluga reads the same attributes, here only, so that a change in the SDK
-has one place to follow.
+Each use is here, with why no public hook serves, so that an upgrade has one place to
+follow (and `tests/local/test_server_process.py` pins the environment class):
+
+- what `@workflow.defn` and `@activity.defn` record (a workflow's type name and result
+  type, whether a function is an activity): temporalio's own worker reads the
+  `__temporal_workflow_definition` / `__temporal_activity_definition` attributes, and
+  offers no accessor;
+- `TimeSkippingEnvironment`: temporalio's time-skipping environment over a test server
+  that beluga started itself (in its own session, killed with its parent);
+  `WorkflowEnvironment.start_time_skipping` only wraps servers it starts;
+- `register_early_exit_hook`: the stdlib's `threading._register_atexit` runs before the
+  thread pools join their threads at exit, which an embedded worker must stop first;
+  plain `atexit` runs too late (the fallback where it does not exist).
 """
 
 from __future__ import annotations
 
+import atexit
+import threading
+from collections.abc import Callable
 from typing import Any
+
+from temporalio.testing._workflow import _V1WorkflowEnvironment as TimeSkippingEnvironment
 
 _WORKFLOW = "__temporal_workflow_definition"
 _ACTIVITY = "__temporal_activity_definition"
@@ -34,3 +47,22 @@ def workflow_result_type(cls: Any) -> Any:
 def is_activity(value: Any) -> bool:
     """Whether `value` was declared with `@activity.defn`."""
     return callable(value) and getattr(value, _ACTIVITY, None) is not None
+
+
+def register_early_exit_hook(hook: Callable[[], None]) -> None:
+    """Run `hook` at interpreter exit, before thread pools join their threads."""
+    register = getattr(threading, "_register_atexit", atexit.register)
+    try:
+        register(hook)
+    except RuntimeError:  # the interpreter is already exiting
+        atexit.register(hook)
+
+
+__all__ = [
+    "TimeSkippingEnvironment",
+    "is_activity",
+    "is_workflow_class",
+    "register_early_exit_hook",
+    "workflow_name",
+    "workflow_result_type",
+]

@@ -8,11 +8,7 @@ from typing import Literal
 import temporalio.client
 from temporalio.testing import WorkflowEnvironment
 
-# temporalio offers no public way to give a time-skipping environment a test server it
-# did not start itself; its V1 environment takes any object with `shutdown()`. Pinned by
-# `tests/local/test_server_process.py` so an upgrade that moves it fails loudly.
-from temporalio.testing._workflow import _V1WorkflowEnvironment
-
+from beluga_temporal._sdk import TimeSkippingEnvironment
 from beluga_temporal.errors import ConfigurationError
 from beluga_temporal.local._binaries import dev_server_path, test_server_path
 from beluga_temporal.local._server import ServerProcess, free_port
@@ -52,7 +48,7 @@ class _DevEnvironment(WorkflowEnvironment):
         await self.server.shutdown()
 
 
-class _TimeSkippingEnvironment(_V1WorkflowEnvironment):
+class _TimeSkippingEnvironment(TimeSkippingEnvironment):
     """temporalio's time-skipping environment over a test server we spawned."""
 
     def __init__(self, client: temporalio.client.Client, server: ServerProcess) -> None:

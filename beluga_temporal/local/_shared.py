@@ -19,7 +19,6 @@ notebook's loop), so it outlives the loops that use it.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
 
 # Imported before our exit hook is registered so that its own hook, which refuses new
@@ -31,6 +30,7 @@ import signal
 import threading
 from types import FrameType
 
+from beluga_temporal._sdk import register_early_exit_hook
 from beluga_temporal.local._environment import RuntimeKind
 from beluga_temporal.local._runtime import LocalRuntime
 from beluga_temporal.local._threads import wait_for_foreign_threads
@@ -194,12 +194,8 @@ def _install_exit_hooks() -> None:
     if not _exit_hook_installed:
         _exit_hook_installed = True
         # Ahead of `atexit` and of the thread pools' own hook, which joins step threads
-        # the worker's shutdown would cancel; plain `atexit` where it does not exist.
-        register = getattr(threading, "_register_atexit", atexit.register)
-        try:
-            register(_stop_at_exit)
-        except RuntimeError:  # the interpreter is already exiting
-            atexit.register(_stop_at_exit)
+        # the worker's shutdown would cancel.
+        register_early_exit_hook(_stop_at_exit)
     # Only a process without a SIGTERM handler of its own gets ours (main thread only).
     main = threading.current_thread() is threading.main_thread()
     if main and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
