@@ -44,6 +44,12 @@ def workflow_result_type(cls: Any) -> Any:
     return getattr(getattr(cls, _WORKFLOW, None), "ret_type", None)
 
 
+def activity_name(value: Any) -> str | None:
+    """The activity type name of an `@activity.defn` function (`None` if it is not one)."""
+    name = getattr(getattr(value, _ACTIVITY, None), "name", None)
+    return name if isinstance(name, str) else None
+
+
 def is_activity(value: Any) -> bool:
     """Whether `value` was declared with `@activity.defn`."""
     return callable(value) and getattr(value, _ACTIVITY, None) is not None
@@ -60,6 +66,7 @@ def register_early_exit_hook(hook: Callable[[], None]) -> None:
 
 __all__ = [
     "TimeSkippingEnvironment",
+    "activity_name",
     "is_activity",
     "is_workflow_class",
     "register_early_exit_hook",

@@ -80,10 +80,7 @@ def test_the_configuration_reference_lists_every_setting() -> None:
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 PENDING = {
     # Written on branches that have not landed yet; linked ahead of them.
-    "docs/guides/embedded-runtime.md",
-    "docs/guides/troubleshooting.md",
     "docs/guides/speed.md",
-    "docs/guides/testing.md",
 }
 
 

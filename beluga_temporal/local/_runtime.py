@@ -26,6 +26,7 @@ from beluga_temporal.local._threads import foreign_threads_left
 from beluga_temporal.local._workers import Workers
 from beluga_temporal.plan import Duration, to_timedelta
 from beluga_temporal.settings import BelugaSettings
+from beluga_temporal.worker import Overrides
 
 T = TypeVar("T")
 
@@ -153,23 +154,31 @@ class LocalRuntime:
         return Orchestrator(self.client, task_queue, workflow_timeout=self._workflow_timeout)
 
     async def worker_for(
-        self, target: StartTarget, activities: Sequence[Callable[..., Any]] = ()
+        self,
+        target: StartTarget,
+        activities: Sequence[Callable[..., Any]] = (),
+        overrides: Overrides | None = None,
     ) -> str:
         """Make sure in-process workers serve `target` and its steps' queues.
 
         Returns:
             The task queue of `target`'s workflow.
         """
-        return await self._at_home(self._serve(target, activities))
+        return await self._at_home(self._serve(target, activities, overrides))
 
-    async def _serve(self, target: StartTarget, activities: Sequence[Callable[..., Any]]) -> str:
+    async def _serve(
+        self,
+        target: StartTarget,
+        activities: Sequence[Callable[..., Any]],
+        overrides: Overrides | None = None,
+    ) -> str:
         if self._workers is None:
             raise ConfigurationError("the local runtime is not started: use `async with`")
         if isinstance(target, str):
             raise ConfigurationError(
                 f"the local runtime needs the Chain, Graph or workflow class, not {target!r}"
             )
-        return await self._workers.serve(target, activities)
+        return await self._workers.serve(target, activities, overrides)
 
     async def start(
         self,
@@ -177,10 +186,21 @@ class LocalRuntime:
         input: Any = None,
         *,
         activities: Sequence[Callable[..., Any]] = (),
+        overrides: Overrides | None = None,
         **start_options: Any,
     ) -> temporalio.client.WorkflowHandle[Any, Any]:
-        """Start a run on in-process workers and return its temporalio handle."""
-        return await self._at_home(self._start(target, input, activities, start_options))
+        """Start a run on in-process workers and return its temporalio handle.
+
+        Args:
+            target: The chain, graph or workflow class.
+            input: The run's input.
+            activities: Extra steps or activities (those a hand-written workflow calls).
+            overrides: Steps to run with another function in this run, e.g. a fake in a
+                test: `{charge: fake_charge}` (registered under `charge`'s name, with
+                its options, on a queue of the run's own).
+            **start_options: Passed to `Orchestrator.start_handle`.
+        """
+        return await self._at_home(self._start(target, input, activities, start_options, overrides))
 
     async def _start(
         self,
@@ -188,8 +208,9 @@ class LocalRuntime:
         input: Any,
         activities: Sequence[Callable[..., Any]],
         options: dict[str, Any],
+        overrides: Overrides | None = None,
     ) -> temporalio.client.WorkflowHandle[Any, Any]:
-        queue = await self._serve(target, activities)
+        queue = await self._serve(target, activities, overrides)
         options.setdefault("eager", True)  # this process hosts the queue's worker
         return await self.orchestrator(queue).start_handle(target, input, **options)
 
@@ -199,9 +220,12 @@ class LocalRuntime:
         input: Any = None,
         *,
         activities: Sequence[Callable[..., Any]] = (),
+        overrides: Overrides | None = None,
         **start_options: Any,
     ) -> Any:
         """Run `target` on in-process workers and return its result.
+
+        `overrides` swaps steps for this run, as for `start`.
 
         A run whose workflow task keeps failing (a local step or a workflow the
         workers cannot run) fails here with that failure's message, and is terminated.
@@ -209,7 +233,9 @@ class LocalRuntime:
         Raises:
             ExecutionError: The run failed (see `beluga_temporal.errors`).
         """
-        return await self._at_home(self._execute(target, input, activities, start_options))
+        return await self._at_home(
+            self._execute(target, input, activities, start_options, overrides)
+        )
 
     async def _execute(
         self,
@@ -217,8 +243,9 @@ class LocalRuntime:
         input: Any,
         activities: Sequence[Callable[..., Any]],
         options: dict[str, Any],
+        overrides: Overrides | None = None,
     ) -> Any:
-        queue = await self._serve(target, activities)
+        queue = await self._serve(target, activities, overrides)
         options.setdefault("eager", True)  # this process hosts the queue's worker
         workflow_id = options.pop("workflow_id", None)
         workflow_id = workflow_id or f"{workflow_type_of(target)}-{uuid.uuid4().hex[:12]}"

@@ -22,11 +22,12 @@ from typing import Any
 import temporalio.client
 import temporalio.worker
 
+from beluga_temporal import _sdk
 from beluga_temporal.client import step_queue
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.plan import StepDefinition
 from beluga_temporal.runtime import WorkflowTarget
-from beluga_temporal.worker import WorkerTarget, create_worker
+from beluga_temporal.worker import Overrides, WorkerTarget, create_worker
 
 logger = logging.getLogger(__name__)
 
@@ -38,17 +39,18 @@ def activity_name(activity: Callable[..., Any]) -> str:
     """The activity type name of a `@step` or temporalio activity."""
     if isinstance(activity, StepDefinition):
         return activity.name
-    definition = getattr(activity, "__temporal_activity_definition", None)
-    if definition is None or definition.name is None:
+    name = _sdk.activity_name(activity)
+    if name is None:
         raise DefinitionError(f"{activity!r} is neither a @step nor a temporalio activity")
-    return str(definition.name)
+    return name
 
 
 def workflow_class(target: WorkerTarget) -> type:
     """The `@workflow.defn` class of a chain, graph or workflow class."""
     if isinstance(target, WorkflowTarget):
         return target.workflow
-    if isinstance(target, type) and hasattr(target, "__temporal_workflow_definition"):
+    if _sdk.is_workflow_class(target):
+        assert isinstance(target, type)
         return target
     raise ConfigurationError(
         f"the local runtime needs the Chain, Graph or workflow class, not {target!r}"
@@ -97,6 +99,7 @@ class Workers:
     def __init__(self, client: temporalio.client.Client) -> None:
         self.client = client
         self._queues: dict[type, str] = {}  # workflow class -> its private queue
+        self._overridden: dict[tuple[Any, ...], str] = {}  # (class, overrides) -> queue
         self._hosted: dict[str, _Hosted] = {}
         self._lock = asyncio.Lock()
 
@@ -105,18 +108,61 @@ class Workers:
         return sorted(self._hosted)
 
     async def serve(
-        self, target: WorkerTarget, activities: Sequence[Callable[..., Any]] = ()
+        self,
+        target: WorkerTarget,
+        activities: Sequence[Callable[..., Any]] = (),
+        overrides: Overrides | None = None,
     ) -> str:
-        """Make sure `target` and its steps are served; return its workflow's queue."""
+        """Make sure `target` and its steps are served; return its workflow's queue.
+
+        With `overrides`, the target runs on a queue of its own whose worker registers
+        each replacement under the overridden step's name (other runs are unaffected).
+        """
         cls = workflow_class(target)
         steps = target_activities(target, activities)
         async with self._lock:  # one change at a time: no two workers per queue
+            if overrides:
+                return await self._serve_overridden(target, cls, activities, steps, overrides)
             queue = self._queues.setdefault(cls, f"beluga-local-{uuid.uuid4().hex[:8]}")
             # The workflow's worker also hosts its local steps and steps without a queue.
             await self._ensure(queue, {cls: target}, _by_name(activities))
             for name, group in _group_by_queue(steps).items():
                 await self._ensure(name, {}, _by_name(group))
             return queue
+
+    async def _serve_overridden(
+        self,
+        target: WorkerTarget,
+        cls: type,
+        activities: Sequence[Callable[..., Any]],
+        steps: list[Any],
+        overrides: Overrides,
+    ) -> str:
+        names = {key if isinstance(key, str) else key.name for key in overrides}
+        elsewhere = sorted(
+            f"'{activity_name(s)}' (task queue '{step_queue(s)}')"
+            for s in steps
+            if activity_name(s) in names and step_queue(s) is not None
+        )
+        if elsewhere:
+            raise ConfigurationError(
+                f"cannot override {', '.join(elsewhere)}: overrides replace steps that run "
+                "on the run's own queue, and this one runs on a queue other runs share"
+            )
+        key = (cls, *sorted((name, id(fn)) for name, fn in _named(overrides).items()))
+        queue = self._overridden.get(key)
+        if queue is None:
+            queue = f"beluga-local-{uuid.uuid4().hex[:8]}"
+            worker = create_worker(
+                self.client, queue, targets=[target], activities=activities, overrides=overrides
+            )
+            task = asyncio.create_task(worker.run())
+            self._hosted[queue] = _Hosted({cls: target}, _by_name(activities), worker, task)
+            self._overridden[key] = queue
+        for name, group in _group_by_queue(steps).items():
+            if not names.intersection(map(activity_name, group)):
+                await self._ensure(name, {}, _by_name(group))
+        return queue
 
     async def _ensure(
         self, queue: str, targets: dict[type, WorkerTarget], activities: dict[str, Any]
@@ -139,7 +185,12 @@ class Workers:
         """Stop every worker (bounded by `WORKER_STOP_TIMEOUT` each)."""
         hosted, self._hosted = list(self._hosted.values()), {}
         self._queues.clear()
+        self._overridden.clear()
         await asyncio.gather(*(_stop(h) for h in hosted))
+
+
+def _named(overrides: Overrides) -> dict[str, Callable[..., Any]]:
+    return {key if isinstance(key, str) else key.name: fn for key, fn in overrides.items()}
 
 
 def _group_by_queue(activities: Iterable[Callable[..., Any]]) -> dict[str, list[Any]]:

@@ -47,7 +47,7 @@ from beluga_temporal.observability._setup import (
     shutdown_observability,
 )
 from beluga_temporal.observability._steps import record_attempt
-from beluga_temporal.observability._temporal import tracing_interceptor
+from beluga_temporal.observability._temporal import quiet_core_runtime, tracing_interceptor
 
 __all__ = [
     "CIRCUIT_BREAKER_STATE_CHANGES",
@@ -66,6 +66,7 @@ __all__ = [
     "get_logger",
     "is_prompt_key",
     "is_secret_key",
+    "quiet_core_runtime",
     "record_attempt",
     "record_circuit_breaker_change",
     "record_llm_tokens",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import urllib.parse
@@ -111,3 +112,16 @@ def tracing_interceptor() -> TracingInterceptors:
             "setup_observability"
         )
     return TracingInterceptor(opentelemetry.trace.get_tracer(INSTRUMENTATION_NAME))
+
+
+@functools.cache
+def quiet_core_runtime() -> temporalio.runtime.Runtime:
+    """A Temporal Core runtime whose log lines go to Python logging (never to stdout).
+
+    For clients made before (or without) `setup_observability`, whose runtime this is
+    not: temporalio's default runtime prints Core's warnings on stdout, into the output
+    of a user's script.
+    """
+    return temporalio.runtime.Runtime(
+        telemetry=temporalio.runtime.TelemetryConfig(logging=_forward_core_logs())
+    )

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import temporalio.client
 import temporalio.plugin
 import temporalio.worker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.service import ConnectConfig, ServiceClient
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from beluga_temporal.observability import current_observability
+from beluga_temporal.observability import current_observability, quiet_core_runtime
 from beluga_temporal.security import EncryptionCodec, encryption_codec_of, with_encryption
 from beluga_temporal.settings import BelugaSettings
 
@@ -101,6 +102,23 @@ class BelugaPlugin(temporalio.plugin.SimplePlugin):
             workflow_runner=sandboxed_runner,
             interceptors=list(interceptors),
         )
+
+    async def connect_service_client(
+        self,
+        config: ConnectConfig,
+        next: Callable[
+            [temporalio.service.ConnectConfig], Awaitable[temporalio.service.ServiceClient]
+        ],
+    ) -> ServiceClient:
+        """Connect with a runtime that keeps Core's log lines off stdout.
+
+        Unless the caller chose a runtime, or `setup_observability` made its own the
+        default: temporalio's default runtime prints Core's warnings on stdout, into
+        the output of a user's script.
+        """
+        if config.runtime is None and current_observability() is None:
+            config.runtime = quiet_core_runtime()
+        return await next(config)
 
 
 def _default_interceptors() -> list[temporalio.client.Interceptor | temporalio.worker.Interceptor]:

@@ -3,6 +3,7 @@
 from beluga_temporal.worker._activity import StepBody, report_usage
 from beluga_temporal.worker._errors import INPUT_VALIDATION_ERROR, RESULT_TYPE_ERROR
 from beluga_temporal.worker._worker import (
+    Overrides,
     WorkerTarget,
     create_worker,
     step_activities,
@@ -12,6 +13,7 @@ from beluga_temporal.worker._worker import (
 __all__ = [
     "INPUT_VALIDATION_ERROR",
     "RESULT_TYPE_ERROR",
+    "Overrides",
     "StepBody",
     "WorkerTarget",
     "create_worker",

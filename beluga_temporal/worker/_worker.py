@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import temporalio.client
@@ -57,8 +57,36 @@ def _workflow_name(cls: type) -> str:
     return _sdk.workflow_name(cls) or cls.__name__
 
 
+Overrides = Mapping[StepDefinition | str, Callable[..., Any]]
+"""Steps (or activity names) to run with another function: `{charge: fake_charge}`."""
+
+
+def overridden(steps: Iterable[StepDefinition], overrides: Overrides) -> list[StepDefinition]:
+    """`steps` with the overridden ones replaced, under the same name and options.
+
+    Raises:
+        DefinitionError: An override names no step of `steps`.
+    """
+    by_name = {key if isinstance(key, str) else key.name: fn for key, fn in overrides.items()}
+    steps = list(steps)
+    unknown = sorted(set(by_name) - {step.name for step in steps})
+    if unknown:
+        raise DefinitionError(
+            f"overrides name no step of the target: {', '.join(unknown)} "
+            f"(its steps: {', '.join(sorted(step.name for step in steps))})"
+        )
+    return [
+        StepDefinition(getattr(by_name[s.name], "fn", by_name[s.name]), s.options)
+        if s.name in by_name
+        else s
+        for s in steps
+    ]
+
+
 def step_activities(
-    targets: Iterable[WorkerTarget], activities: Iterable[Callable[..., Any]] = ()
+    targets: Iterable[WorkerTarget],
+    activities: Iterable[Callable[..., Any]] = (),
+    overrides: Overrides | None = None,
 ) -> list[Callable[..., Any]]:
     """Return the activity callables to register for `targets` and extra `activities`.
 
@@ -79,6 +107,8 @@ def step_activities(
             steps.append(activity)
         else:
             others.append(activity)
+    if overrides:
+        steps = overridden(unique_steps(steps), overrides)
     bodies = [StepBody.of(step).activity() for step in unique_steps(steps)]
     return [*bodies, *others]
 
@@ -100,6 +130,7 @@ def create_worker(
     max_concurrent_activities: int | None = None,
     max_task_queue_activities_per_second: float | None = None,
     default_retry: RetryPolicy | None = None,
+    overrides: Overrides | None = None,
     **worker_options: Any,
 ) -> temporalio.worker.Worker:
     """Create a temporalio `Worker` hosting `targets` and their steps.
@@ -116,6 +147,8 @@ def create_worker(
             task queue (e.g. a budget for an LLM queue).
         default_retry: Retry policy for steps without one that hand-written workflows
             call (process-wide; e.g. from `orchestration.workflow.max_retries`).
+        overrides: Steps to run with another function, under the step's own name and
+            options (tests: `{charge: fake_charge}`).
         **worker_options: Passed to `temporalio.worker.Worker` (e.g. `deployment_config`
             for Worker Deployment versioning).
 
@@ -123,7 +156,7 @@ def create_worker(
         The worker; run it with `async with worker:` or `await worker.run()`.
     """
     workflows = workflows_of(targets)
-    all_activities = step_activities(targets, activities)
+    all_activities = step_activities(targets, activities, overrides)
     if workflows:
         all_activities.append(start_activity(workflows))
     if default_retry is not None:

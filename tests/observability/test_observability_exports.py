@@ -21,6 +21,7 @@ def test_public_names_are_pinned() -> None:
             "get_logger",
             "is_prompt_key",
             "is_secret_key",
+            "quiet_core_runtime",
             "record_attempt",
             "record_circuit_breaker_change",
             "record_llm_tokens",

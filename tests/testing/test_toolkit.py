@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from beluga_temporal import LocalRuntime
+from beluga_temporal import DefinitionError, LocalRuntime, step
 from beluga_temporal.testing import (
     assert_replays,
     docker_unavailable,
@@ -114,3 +116,75 @@ async def test_run_with_worker_runs_a_target(
         time_skipping_runtime.client, task_queue, gx.ORDER_GRAPH, gx.ORDER_INPUT
     )
     assert result["notify"] == "notified ada: charged"
+
+
+@step
+async def fake_credit(state: dict[str, Any]) -> dict[str, Any]:
+    return {"credit_ok": False}
+
+
+async def test_overrides_swap_a_step_for_one_run(time_skipping_runtime: LocalRuntime) -> None:
+    faked = await time_skipping_runtime.execute(
+        gx.ORDER_GRAPH, gx.ORDER_INPUT, overrides={gx.check_credit: fake_credit}
+    )
+    real = await time_skipping_runtime.execute(gx.ORDER_GRAPH, gx.ORDER_INPUT)
+    assert faked["credit_ok"] is False
+    assert faked["payment"] == "declined"
+    assert real["payment"] == "charged"  # other runs keep the real step
+
+
+async def test_overrides_accept_plain_functions_and_names(
+    time_skipping_runtime: LocalRuntime,
+) -> None:
+    async def always_out_of_stock(state: dict[str, Any]) -> dict[str, Any]:
+        return {"in_stock": False}
+
+    result = await time_skipping_runtime.execute(
+        gx.ORDER_GRAPH, gx.ORDER_INPUT, overrides={"check_inventory": always_out_of_stock}
+    )
+    assert result["payment"] == "declined"
+
+
+async def test_an_override_naming_no_step_is_a_clear_error(
+    time_skipping_runtime: LocalRuntime,
+) -> None:
+    with pytest.raises(DefinitionError, match="overrides name no step of the target: nope"):
+        await time_skipping_runtime.execute(
+            gx.ORDER_GRAPH, gx.ORDER_INPUT, overrides={"nope": fake_credit}
+        )
+
+
+def test_invoke_takes_overrides_too(tmp_path: Path) -> None:
+    script = tmp_path / "invoke_override.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+            from beluga_temporal import step
+            from tests import graph_examples as gx
+
+            @step
+            async def fake_credit(state: dict) -> dict:
+                return {"credit_ok": False}
+
+            async def main() -> None:
+                result = await gx.ORDER_GRAPH.invoke(
+                    gx.ORDER_INPUT, overrides={gx.check_credit: fake_credit}
+                )
+                print(result["payment"])
+
+            asyncio.run(main())
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "BELUGA_LOCAL__KIND": "time-skipping"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "declined"
