@@ -241,7 +241,7 @@ class LocalRuntime:
     ) -> temporalio.client.WorkflowHandle[Any, Any]:
         """Start a run on an in-process worker and return its temporalio handle."""
         queue = await self.worker_for(target, activities)
-        start_options.setdefault("eager", True)  # this process hosts the queue's worker
+        _eager_on_hosted_queue(queue, start_options)
         return await self.orchestrator(queue).start_handle(target, input, **start_options)
 
     async def execute(
@@ -258,8 +258,18 @@ class LocalRuntime:
             ExecutionError: The run failed (see `beluga_temporal.errors`).
         """
         queue = await self.worker_for(target, activities)
-        start_options.setdefault("eager", True)  # this process hosts the queue's worker
+        _eager_on_hosted_queue(queue, start_options)
         return await self.orchestrator(queue).execute(target, input, **start_options)
+
+
+def _eager_on_hosted_queue(queue: str, start_options: dict[str, Any]) -> None:
+    """Ask for eager start when the run goes to the queue this runtime's worker polls.
+
+    The server then hands the first workflow task back in the start response, to this
+    process's worker: one round trip less per run. Another queue has no worker here.
+    """
+    hosted = start_options.get("task_queue") in (None, queue)
+    start_options.setdefault("eager", hosted)
 
 
 _shared: tuple[asyncio.AbstractEventLoop, LocalRuntime] | None = None
