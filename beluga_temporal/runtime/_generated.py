@@ -151,7 +151,21 @@ def workflow_class(versions: PlanVersions) -> type:
     _VERSIONS[name] = versions
     cls = type(name, (), _namespace(versions, name))
     setattr(sys.modules[__name__], name, cls)
-    return temporalio.workflow.defn(name=versions.name)(cls)
+    return temporalio.workflow.defn(name=versions.name, sandboxed=runs_user_code(versions))(cls)
+
+
+def runs_user_code(versions: PlanVersions) -> bool:
+    """Whether a workflow runs user code, and so needs temporalio's sandbox.
+
+    Generated workflows run beluga's interpreter, which the sandbox passes through
+    anyway (its modules are the process's own), on plain data: the sandbox would check
+    nothing in them, yet it costs about a third of the workflow's CPU (a sandboxed
+    module environment per run, and a call into it for every payload of every workflow
+    task). Route functions are user code, run inside the workflow on every replay:
+    plans with routes keep the sandbox, which makes a route that reads the clock, draws
+    random numbers or does I/O fail clearly (see `_sandbox`).
+    """
+    return any(getattr(plan, "routers", None) for plan in versions.by_fingerprint.values())
 
 
 def versions_of(workflow_cls: type) -> PlanVersions | None:
