@@ -6,16 +6,24 @@ or on any cluster through workers (`create_worker`) and clients (`Orchestrator`)
 """
 
 from beluga_temporal import llm, resilience
-from beluga_temporal.client import ChainSession, Orchestrator, WorkflowRun, WorkflowStarter
+from beluga_temporal.client import (
+    ChainSession,
+    Orchestrator,
+    RunDescription,
+    WorkflowRun,
+    WorkflowStarter,
+)
 from beluga_temporal.declare import Chain, Graph, RetryPolicy, Step, StepOptions, step
 from beluga_temporal.errors import (
     BelugaError,
+    CircuitBreakerNotDeclaredError,
     CircuitOpenError,
     ConfigurationError,
     DefinitionError,
     EncryptionKeyError,
     ExecutionError,
     GraphExecutionError,
+    InvalidHistoryError,
     InvalidInputError,
     PayloadTooLargeError,
     RunCancelledError,
@@ -50,6 +58,7 @@ __all__ = [
     "ChainSession",
     "Change",
     "CircuitBreaker",
+    "CircuitBreakerNotDeclaredError",
     "CircuitOpenError",
     "ConfigurationError",
     "DefinitionError",
@@ -59,6 +68,7 @@ __all__ = [
     "Graph",
     "GraphExecutionError",
     "InMemoryStore",
+    "InvalidHistoryError",
     "InvalidInputError",
     "LocalRuntime",
     "NodeProgress",
@@ -66,6 +76,7 @@ __all__ = [
     "PayloadTooLargeError",
     "RetryPolicy",
     "RunCancelledError",
+    "RunDescription",
     "RunProgress",
     "RunTimeoutError",
     "SqliteStore",

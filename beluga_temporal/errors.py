@@ -11,6 +11,7 @@ Every exception the framework raises derives from one root::
     ├── PayloadTooLargeError     a value is over Temporal's payload limit (`.size`, `.limit`)
     ├── InvalidInputError        a run's input does not fit the declared state model
     ├── UnknownPlanError         a run started on a plan version this process does not know
+    ├── InvalidHistoryError      a file is not a readable Temporal workflow history
     └── ExecutionError           a run failed; carries workflow id / run id
         ├── StepFailedError      a step failed after its retries (`.step`, `.error_type`)
         ├── GraphExecutionError  a graph node failed (`.node`, `.completed`, `.skipped`)
@@ -36,6 +37,7 @@ __all__ = [
     "EncryptionKeyError",
     "ExecutionError",
     "GraphExecutionError",
+    "InvalidHistoryError",
     "InvalidInputError",
     "PayloadTooLargeError",
     "RunCancelledError",
@@ -255,6 +257,10 @@ class InvalidInputError(BelugaError):
     Raised by starters before anything starts; a run started by another client with
     such an input fails with the same message.
     """
+
+
+class InvalidHistoryError(BelugaError):
+    """A file given as a workflow history cannot be read, or is not one."""
 
 
 class UnknownPlanError(BelugaError):

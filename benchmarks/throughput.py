@@ -368,6 +368,10 @@ def _warmup(args: argparse.Namespace) -> argparse.Namespace:
     return argparse.Namespace(**{**vars(args), "seconds": min(2.0, args.seconds)})
 
 
+def _median(windows: list[Window], field: str) -> float:
+    return statistics.median(getattr(window, field) for window in windows)
+
+
 def report(results: dict[str, list[Window]], args: argparse.Namespace) -> bool:
     """Print the table and ratios; return whether beluga met the target."""
     print(f"\n{args.topology} topology, {args.processes} process(es), {args.in_flight} runs "
@@ -378,13 +382,15 @@ def report(results: dict[str, list[Window]], args: argparse.Namespace) -> bool:
     print("|---|---|---|---|---|---|")
     for variant, windows in results.items():
         rates = [w.rate for w in windows]
-        def med(f: str) -> float:
-            return statistics.median(getattr(w, f) for w in windows)
-        print(f"| {variant} | {statistics.median(rates):.1f} | {min(rates):.1f}–{max(rates):.1f} "
-              f"| {med('client_ms'):.2f} | {med('worker_ms'):.2f} | {med('server_ms'):.2f} |")  # fmt: skip
+        cpu = [_median(windows, field) for field in ("client_ms", "worker_ms", "server_ms")]
+        print(f"| {variant} | {statistics.median(rates):.1f} | {min(rates):.1f}-{max(rates):.1f} "
+              f"| {cpu[0]:.2f} | {cpu[1]:.2f} | {cpu[2]:.2f} |")  # fmt: skip
     beluga, hand = results["beluga"], results["hand"]
     ratios = [b.rate / h.rate for b, h in zip(beluga, hand, strict=True)]
-    cpu = [(b.client_ms + b.worker_ms) / (h.client_ms + h.worker_ms) for b, h in zip(beluga, hand, strict=True)]  # noqa: E501
+    cpu = [
+        (b.client_ms + b.worker_ms) / (h.client_ms + h.worker_ms)
+        for b, h in zip(beluga, hand, strict=True)
+    ]
     print(f"\nbeluga/hand runs/s: median {statistics.median(ratios):.3f} "
           f"(rounds {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
     print(f"beluga/hand client+worker CPU per run: median {statistics.median(cpu):.3f} "

@@ -1,7 +1,5 @@
 import pytest
 
-pytest_plugins = ["beluga_temporal.testing.pytest_plugin"]
-
 
 @pytest.fixture(autouse=True)
 def _config_env_restored(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 def load(filename: str) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"history-{filename[:-5]}", (HISTORIES / filename).read_text())
+    return WorkflowHistory.from_json(filename[:-5], (HISTORIES / filename).read_text())
 
 
 @pytest.mark.parametrize(("filename", "target"), [(c[0], c[1]) for c in CASES])

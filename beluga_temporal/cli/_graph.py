@@ -1,9 +1,11 @@
-"""`beluga graph show`: draw a graph (or chain) as Mermaid or Graphviz DOT."""
+"""`beluga graph show` and `graph diff`: draw a graph (or chain), compare two versions."""
 
 from __future__ import annotations
 
 import click
 
+from beluga_temporal.cli._diff import diff_targets
+from beluga_temporal.cli._errors import EXIT_FAILURE
 from beluga_temporal.cli._targets import load_graph
 from beluga_temporal.plan import to_dot, to_mermaid
 from beluga_temporal.runtime import WorkflowTarget
@@ -33,3 +35,21 @@ def graph() -> None:
 def show(target: str, fmt: str) -> None:
     """Print TARGET (module:attribute, a Graph or Chain) as Mermaid or DOT."""
     click.echo(render(load_graph(target), fmt), nl=False)
+
+
+@graph.command("diff")
+@click.argument("old")
+@click.argument("new")
+def diff(old: str, new: str) -> None:
+    """Compare two versions of a chain or graph (OLD and NEW are module:attribute).
+
+    Lists the nodes, edges, steps and options added (+), removed (-) or changed (~),
+    both plan fingerprints, and whether runs in flight need `previous=` (whenever the
+    fingerprints differ). Exits 0 when the plans are identical, 1 when they differ,
+    2 on bad usage.
+    """
+    found = diff_targets(load_graph(old), load_graph(new))
+    for line in found.lines():
+        click.echo(line)
+    if not found.identical:
+        raise click.exceptions.Exit(EXIT_FAILURE)

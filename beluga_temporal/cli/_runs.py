@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import click
+import temporalio.client
 import temporalio.service
 from rich.table import Table
 
@@ -21,6 +22,7 @@ from beluga_temporal.cli._targets import discover_module, import_module, load_ta
 from beluga_temporal.client import Orchestrator, StartTarget
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.observability import setup_observability
+from beluga_temporal.plan import MEMO_KEY, StartContext
 from beluga_temporal.runtime import WorkflowTarget
 
 _input_option = click.option(
@@ -190,21 +192,31 @@ def watch(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     asyncio.run(go())
 
 
-def _list_table(rows: list[Any]) -> Table:
+def _list_table(rows: list[tuple[Any, str]]) -> Table:
     table = Table(title="workflow runs", title_justify="left")
-    for column in ("workflow id", "run id", "type", "status", "started", "task queue"):
+    for column in ("workflow id", "run id", "type", "plan", "status", "started", "task queue"):
         table.add_column(column)
-    for row in rows:
+    for row, plan in rows:
         status = row.status.name if row.status is not None else "?"
         table.add_row(
             row.id,
             row.run_id,
             row.workflow_type,
+            plan,
             status,
             f"{row.start_time:%Y-%m-%d %H:%M:%S}",
             row.task_queue,
         )
     return table
+
+
+async def _plan_of(row: temporalio.client.WorkflowExecution) -> str:
+    """The plan fingerprint a chain or graph run records in its memo, else `-`."""
+    try:
+        context = StartContext.from_json((await row.memo()).get(MEMO_KEY))
+    except Exception:  # e.g. encrypted with a key this process lacks: still list the run
+        return "?"
+    return "-" if context is None else context.plan
 
 
 @click.command("list")
@@ -214,10 +226,13 @@ def _list_table(rows: list[Any]) -> Table:
 def list_runs(cli: CliContext, query: str | None, limit: int) -> None:
     """List workflow runs, newest first, optionally filtered by a visibility query."""
 
-    async def go() -> list[Any]:
+    async def go() -> list[tuple[Any, str]]:
         orch = await cli.orchestrator()
         try:
-            return [row async for row in orch.client.list_workflows(query, limit=limit)]
+            return [
+                (row, await _plan_of(row))
+                async for row in orch.client.list_workflows(query, limit=limit)
+            ]
         except temporalio.service.RPCError as error:
             if error.status == temporalio.service.RPCStatusCode.INVALID_ARGUMENT:
                 raise UsageError(f"invalid --query: {error.message}") from None

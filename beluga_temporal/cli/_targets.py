@@ -16,7 +16,9 @@ from typing import Any
 import temporalio.activity
 
 from beluga_temporal.cli._errors import UsageError
-from beluga_temporal.declare import Graph, Step, Target
+from beluga_temporal.client import workflow_type_of
+from beluga_temporal.declare import Step, Target
+from beluga_temporal.errors import DefinitionError
 
 
 @dataclasses.dataclass
@@ -112,10 +114,13 @@ def load_target(spec: str) -> Target | type:
 
 
 def load_graph(spec: str) -> Target:
-    """Import a Graph or Chain (something that can be drawn) named `module:attribute`."""
+    """Import a Graph or Chain (something with a plan) named `module:attribute`."""
     value = load_target(spec)
     if not isinstance(value, Target):
-        raise UsageError(f"target '{spec}' is a workflow class; only chains and graphs are drawn")
+        raise UsageError(
+            f"target '{spec}' is a workflow class; only chains and graphs have plans to "
+            "draw or compare"
+        )
     return value
 
 
@@ -129,7 +134,15 @@ def discover_module(module: ModuleType) -> Discovered:
 
 
 def discover(specs: tuple[str, ...] | list[str]) -> Discovered:
-    """Resolve `MODULE` (everything in it) or `MODULE:ATTR` (one target) specs."""
+    """Resolve `MODULE` (everything in it) or `MODULE:ATTR` (one target) specs.
+
+    A module may keep older versions of a chain or graph next to the newest one (named
+    in its `previous=`): only the newest is kept, it runs the others' runs.
+
+    Raises:
+        DefinitionError: Two targets are one workflow type, and neither is a previous
+            version of the other.
+    """
     found = Discovered()
     for spec in specs:
         if ":" in spec:
@@ -140,9 +153,39 @@ def discover(specs: tuple[str, ...] | list[str]) -> Discovered:
                 found.add(activity)
         else:
             found.extend(discover_module(import_module(spec)))
+    found.targets = newest_versions(found.targets)
     return found
 
 
-def is_graph(value: Any) -> bool:
-    """Whether `value` is a `Graph`."""
-    return isinstance(value, Graph)
+def newest_versions(targets: list[Target | type]) -> list[Target | type]:
+    """One target per workflow type: of several versions, the one that knows the others.
+
+    Raises:
+        DefinitionError: Two targets share a workflow type and neither knows the other.
+    """
+    groups: dict[str, list[Target | type]] = {}
+    for target in targets:
+        groups.setdefault(workflow_type_of(target), []).append(target)
+    return [_newest(name, group) for name, group in groups.items()]
+
+
+def _newest(name: str, group: list[Target | type]) -> Target | type:
+    if len(group) == 1:
+        return group[0]
+    versions = [t for t in group if isinstance(t, Target)]
+    if len(versions) == len(group):
+        wanted = {target.fingerprint for target in versions}
+        for target in versions:
+            if wanted <= target.versions.by_fingerprint.keys():
+                return target
+    raise DefinitionError(
+        f"{len(group)} targets are workflow type '{name}' ({', '.join(map(_label, group))}) "
+        "and none declares the others in previous=: declare older versions in the newest "
+        "one's previous=, or name one target with module:attribute"
+    )
+
+
+def _label(target: Target | type) -> str:
+    if isinstance(target, Target):
+        return f"{type(target).__name__} with plan {target.fingerprint}"
+    return f"class {target.__module__}.{target.__qualname__}"

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import click
+import temporalio.common
+import temporalio.worker
 
 from beluga_temporal.cli._context import CliContext, pass_cli
 from beluga_temporal.cli._errors import UsageError
@@ -46,6 +48,33 @@ def _activity_names(found: Discovered) -> list[str]:
     return sorted(names)
 
 
+VERSIONING = {
+    "auto-upgrade": temporalio.common.VersioningBehavior.AUTO_UPGRADE,
+    "pinned": temporalio.common.VersioningBehavior.PINNED,
+}
+
+
+def deployment_options(
+    deployment_name: str | None, build_id: str | None, versioning: str
+) -> dict[str, Any]:
+    """The worker options for Temporal's Worker Deployment versioning (none if unset).
+
+    Raises:
+        UsageError: Only one of the deployment name and the build id is given.
+    """
+    if deployment_name is None and build_id is None:
+        return {}
+    if deployment_name is None or build_id is None:
+        raise UsageError("--deployment-name and --build-id go together (a deployment version)")
+    version = temporalio.common.WorkerDeploymentVersion(deployment_name, build_id)
+    config = temporalio.worker.WorkerDeploymentConfig(
+        version=version,
+        use_worker_versioning=True,
+        default_versioning_behavior=VERSIONING[versioning],
+    )
+    return {"deployment_config": config}
+
+
 async def run_worker(
     cli: CliContext,
     found: Discovered,
@@ -53,11 +82,13 @@ async def run_worker(
     concurrency: int | None,
     grace: float,
     supervised: bool = False,
+    **worker_options: Any,
 ) -> None:
     """Connect, run a worker on `task_queue` until SIGINT/SIGTERM, then drain it.
 
     `supervised`: also stop when standard input closes (a `--processes` child whose
-    supervisor is gone).
+    supervisor is gone). `worker_options` go to `create_worker` (e.g.
+    `deployment_options(...)`).
     """
     # Before connecting: the client's BelugaPlugin then adds the tracing interceptor
     # and the process default runtime exports Temporal's SDK metrics.
@@ -73,6 +104,7 @@ async def run_worker(
         default_retry=RetryPolicy(
             max_attempts=max(cli.settings().orchestration.workflow.max_retries, 1)
         ),
+        **worker_options,
     )
     workflows = _check_unique_types(found)
     with stop_on_signals() as stop:
@@ -144,6 +176,19 @@ def _discover_or_fail(specs: tuple[str, ...]) -> Discovered:
     help="Seconds in-flight activities get to finish after SIGINT/SIGTERM.",
 )
 @click.option(
+    "--deployment-name",
+    default=None,
+    help="Worker Deployment versioning: the deployment this worker belongs to.",
+)
+@click.option("--build-id", default=None, help="Worker Deployment versioning: this build's id.")
+@click.option(
+    "--versioning",
+    type=click.Choice(sorted(VERSIONING)),
+    default="auto-upgrade",
+    show_default=True,
+    help="How runs move between deployment versions: pinned runs stay on their version.",
+)
+@click.option(
     "--processes",
     "-p",
     type=click.IntRange(min=1),
@@ -159,6 +204,9 @@ def worker(
     task_queue: str | None,
     concurrency: int | None,
     grace_period: float,
+    deployment_name: str | None,
+    build_id: str | None,
+    versioning: str,
     processes: int,
     supervised: bool,
 ) -> None:
@@ -167,14 +215,22 @@ def worker(
     MODULE_OR_TARGET is a module (`workflows.order_processing`: everything it
     declares) or `module:attribute` (one target plus its module's steps). Stops
     gracefully on SIGINT/SIGTERM: polling stops, in-flight activities get the grace
-    period to finish. `--processes N` runs N such workers on the same queue.
+    period to finish. With `--deployment-name` and `--build-id` the worker takes part
+    in Temporal's Worker Deployment versioning (`temporal worker deployment
+    set-current-version` routes new runs to a build). `--processes N` runs N such
+    workers on the queue.
     """
+    options = deployment_options(deployment_name, build_id, versioning)
     found = _discover_or_fail(modules)  # bad modules fail once, before any child starts
     queue = cli.task_queue(task_queue)
     if processes == 1:
-        asyncio.run(run_worker(cli, found, queue, concurrency, grace_period, supervised))
+        run = run_worker(cli, found, queue, concurrency, grace_period, supervised, **options)
+        asyncio.run(run)
         return
     args = [*modules, "--task-queue", queue, "--grace-period", repr(grace_period)]
     if concurrency is not None:
         args += ["--concurrency", str(concurrency)]
+    if options:
+        args += ["--deployment-name", str(deployment_name), "--build-id", str(build_id)]
+        args += ["--versioning", versioning]
     raise click.exceptions.Exit(asyncio.run(run_processes(cli, args, queue, processes)))

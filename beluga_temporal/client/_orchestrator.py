@@ -17,7 +17,14 @@ from beluga_temporal.client._control import RunControl
 from beluga_temporal.client._errors import translate
 from beluga_temporal.client._session import ChainSession
 from beluga_temporal.errors import ConfigurationError, DefinitionError
-from beluga_temporal.plan import MEMO_KEY, ChainPlan, Duration, process_defaults, to_timedelta
+from beluga_temporal.plan import (
+    MEMO_KEY,
+    ChainPlan,
+    Duration,
+    process_defaults,
+    run_summary,
+    to_timedelta,
+)
 from beluga_temporal.plugin import BelugaPlugin, is_time_skipping
 from beluga_temporal.resilience import check_start_input
 from beluga_temporal.runtime import CLOSE_SIGNAL, PROGRESS_QUERY, RunProgress, WorkflowTarget
@@ -359,9 +366,7 @@ def _describe_run(target: WorkflowTarget, options: dict[str, Any], settle: bool)
     plan = target.compile()
     context = target.start_context(process_defaults(), settle_cancelled=settle)
     options["memo"] = {**options.get("memo", {}), MEMO_KEY: context.to_json()}
-    options.setdefault(
-        "static_summary", f"{plan.kind} {plan.name}: {len(plan.nodes)} nodes, plan {context.plan}"
-    )
+    options.setdefault("static_summary", run_summary(plan, context.plan))
     if isinstance(plan, ChainPlan) and plan.memory is not None:
         # A plain start of a chain with memory is a one-turn session.
         options.setdefault("start_signal", CLOSE_SIGNAL)

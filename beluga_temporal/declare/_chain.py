@@ -7,7 +7,7 @@ from typing import Any
 
 from beluga_temporal.declare._defaults import default_timeout
 from beluga_temporal.declare._step import Step
-from beluga_temporal.declare._target import Runnable, Target, as_runnable, as_step
+from beluga_temporal.declare._target import Runnable, Target, as_runnable, as_step, child_plan
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import (
     ChainPlan,
@@ -110,7 +110,7 @@ class Chain(Target):
             raise DefinitionError(f"chain '{self.name}' has no steps")
         labels = _labels(item.name for item in self._items)
         nodes = tuple(
-            _node(label, item, labels[i - 1] if i else None)
+            _node(label, item, labels[i - 1] if i else None, self.name)
             for i, (label, item) in enumerate(zip(labels, self._items, strict=True))
         )
         return ChainPlan(
@@ -125,11 +125,11 @@ class Chain(Target):
         )
 
 
-def _node(label: str, item: Runnable, previous: str | None) -> NodePlan:
+def _node(label: str, item: Runnable, previous: str | None, chain: str) -> NodePlan:
     deps = () if previous is None else (previous,)
     if isinstance(item, Step):
         return NodePlan(name=label, step=item.options, deps=deps)
-    return NodePlan(name=label, child=item.compile(), deps=deps)
+    return NodePlan(name=label, child=child_plan(item, f"step {label!r} of {chain!r}"), deps=deps)
 
 
 def _labels(names: Iterable[str]) -> list[str]:

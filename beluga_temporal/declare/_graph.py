@@ -15,8 +15,6 @@ from beluga_temporal.plan import (
     OnError,
     StepDefinition,
     positive,
-    to_dot,
-    to_mermaid,
     to_timedelta,
 )
 from beluga_temporal.runtime import WorkflowTarget
@@ -128,6 +126,7 @@ class Graph(Target):
         *,
         items: str,
         max_concurrency: int = 10,
+        batch_size: int | None = None,
         **step_overrides: Any,
     ) -> Graph:
         """Add a node running `step` once per element of the list in `state[items]`.
@@ -135,12 +134,25 @@ class Graph(Target):
         The results, in input order, are stored in `state[name]`. At most
         `max_concurrency` element activities run at once. Lists of any length work:
         a long map continues the run as new with its partial results.
+
+        Args:
+            name: The node name.
+            step: The step run on each item.
+            items: The state key holding the list.
+            max_concurrency: Most items in flight at once.
+            batch_size: Run the items in child workflows of this many items each
+                (`beluga.map-batch`), several at once: more throughput for long lists,
+                one short history per batch. Default: all in this run.
+            **step_overrides: Step options for this node only.
         """
         if max_concurrency < 1:
             raise DefinitionError(f"map node '{name}': max_concurrency must be >= 1")
+        if batch_size is not None and batch_size < 1:
+            raise DefinitionError(f"map node '{name}': batch_size must be >= 1")
         node = self._add(name, as_step(step, f"map node '{name}'"), None, None, step_overrides)
         node.map_items = items
         node.map_concurrency = max_concurrency
+        node.map_batch = batch_size
         return self
 
     def _add(
@@ -317,11 +329,3 @@ class Graph(Target):
     def _compile(self) -> GraphPlan:
         return compile_graph(self, list(self._nodes.values()), self._edges, self._routers,
                              self._entry, self._finish)  # fmt: skip
-
-    def to_mermaid(self) -> str:
-        """Draw the graph as a Mermaid flowchart."""
-        return to_mermaid(self.compile())
-
-    def to_dot(self) -> str:
-        """Draw the graph in Graphviz DOT."""
-        return to_dot(self.compile())

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from beluga_temporal.declare._defaults import default_timeout
 from beluga_temporal.declare._step import Step
+from beluga_temporal.declare._target import Target, child_plan
 from beluga_temporal.plan import (
     GraphPlan,
     NodePlan,
@@ -21,7 +22,6 @@ from beluga_temporal.plan import (
     check_entry_and_finish,
     topological_order,
 )
-from beluga_temporal.runtime import WorkflowTarget
 
 if TYPE_CHECKING:
     from beluga_temporal.declare._graph import Graph
@@ -34,11 +34,12 @@ class DeclaredNode:
     """A node as declared: what it runs and how it recovers."""
 
     name: str
-    runs: Step[Any, Any] | WorkflowTarget
+    runs: Step[Any, Any] | Target
     fallback: Step[Any, Any] | None
     compensate: Step[Any, Any] | None
     map_items: str | None = None
     map_concurrency: int = 10
+    map_batch: int | None = None
     reads: tuple[str, ...] | None = None
 
     def runs_function(self, step: Step[Any, Any]) -> bool:
@@ -54,19 +55,22 @@ class DeclaredNode:
         if self.compensate is not None:
             yield self.compensate
 
-    def plan(self, deps: Sequence[str]) -> NodePlan:
+    def plan(self, graph: str, deps: Sequence[str]) -> NodePlan:
         """The node's plan."""
         step = self.runs if isinstance(self.runs, Step) else None
         reads = self._reads(step)
         return NodePlan(
             name=self.name,
             step=None if step is None else step.options,
-            child=None if isinstance(self.runs, Step) else self.runs.compile(),
+            child=None
+            if isinstance(self.runs, Step)
+            else child_plan(self.runs, f"node {self.name!r} of graph {graph!r}"),
             deps=tuple(deps),
             fallback=None if self.fallback is None else self.fallback.options,
             compensate=None if self.compensate is None else self.compensate.options,
             map_items=self.map_items,
             map_concurrency=self.map_concurrency,
+            map_batch=self.map_batch,
             reads=reads,
             fallback_reads=None if self.fallback is None else self.fallback.reads() or reads,
             compensate_reads=None if self.compensate is None else self.compensate.reads(),
@@ -101,7 +105,7 @@ def compile_graph(
     has_successor = {pred for ps in preds.values() for pred in ps}
     return GraphPlan(
         name=graph.name,
-        nodes=tuple(by_name[name].plan(preds[name]) for name in order),
+        nodes=tuple(by_name[name].plan(graph.name, preds[name]) for name in order),
         entry_points=tuple(entry),
         finish_points=tuple(finish) or tuple(n for n in order if n not in has_successor),
         routers={

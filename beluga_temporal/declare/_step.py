@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,7 +28,7 @@ InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 
 
-class Step(StepDefinition, Generic[InputT, OutputT]):
+class Step(StepDefinition, Generic[InputT, OutputT], abc.ABC):
     """A function declared with `@step`.
 
     Call it directly (`await validate_order(order)`) to run the plain function, e.g. in
@@ -48,9 +49,9 @@ class Step(StepDefinition, Generic[InputT, OutputT]):
         # `create_worker` registers the full step body instead.
         temporalio.activity.defn(name=self.name)(self)
 
+    @abc.abstractmethod
     def __call__(self, arg: InputT) -> Any:
         """Run the step's function directly (see `AsyncStep` and `SyncStep`)."""
-        raise NotImplementedError  # pragma: no cover - the subclasses define it
 
     def with_options(self, **overrides: Any) -> Step[InputT, OutputT]:
         """Return a copy of this step with some options replaced (same activity name)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from beluga_temporal.llm._config import ProviderConfig
 from beluga_temporal.llm._registry import ChatModel, factory_for
-from beluga_temporal.observability._redact import add_secret_values
+from beluga_temporal.observability import add_secret_values
 from beluga_temporal.settings import BelugaSettings, LLMSettings
 
 __all__ = ["clear_model_cache", "resolve_config", "resolve_model"]

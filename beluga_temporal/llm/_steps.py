@@ -9,7 +9,7 @@ import opentelemetry.trace
 import pydantic
 import temporalio.exceptions
 
-from beluga_temporal.declare._step import AsyncStep, step
+from beluga_temporal.declare import AsyncStep, step
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.llm._heartbeat import heartbeating
 from beluga_temporal.llm._messages import Message, Usage
@@ -17,7 +17,7 @@ from beluga_temporal.llm._prompt import PromptSource, build_messages
 from beluga_temporal.llm._registry import ChatModel
 from beluga_temporal.llm._resolve import resolve_model
 from beluga_temporal.llm._structured import DEFAULT_MAX_REPAIRS, generate_structured
-from beluga_temporal.observability._metrics import record_llm_tokens
+from beluga_temporal.observability import record_llm_tokens
 from beluga_temporal.plan import Duration, RetryPolicy
 from beluga_temporal.worker import report_usage
 

@@ -34,7 +34,12 @@ from beluga_temporal.observability._metrics import (
     record_llm_tokens,
     record_step,
 )
-from beluga_temporal.observability._redact import REDACTED, is_prompt_key, is_secret_key
+from beluga_temporal.observability._redact import (
+    REDACTED,
+    add_secret_values,
+    is_prompt_key,
+    is_secret_key,
+)
 from beluga_temporal.observability._setup import (
     Observability,
     current_observability,
@@ -54,6 +59,7 @@ __all__ = [
     "STEP_RETRIES",
     "Observability",
     "Redactor",
+    "add_secret_values",
     "add_temporal_context",
     "add_trace_context",
     "current_observability",

@@ -23,7 +23,6 @@ SECRET_SUFFIXES = (
     "credentials",
     "cookie",
 )
-SECRET_KEYS = frozenset(SECRET_SUFFIXES)  # kept for callers that list them
 
 # prompt and completion text (GenAI semantic conventions and our own log fields)
 PROMPT_KEYS = frozenset(

@@ -13,7 +13,6 @@ import opentelemetry.trace
 import temporalio.runtime
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
-from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from beluga_temporal.observability._export import (
     RetargetableMetricExporter,
@@ -24,6 +23,7 @@ from beluga_temporal.observability._logging import configure_logging
 from beluga_temporal.observability._metrics import subscribe_to_breakers
 from beluga_temporal.observability._redact import add_secret_values
 from beluga_temporal.observability._temporal import (
+    TracingInterceptors,
     build_runtime,
     runtime_key,
     tracing_interceptor,
@@ -63,7 +63,7 @@ class Observability:
         """Whether spans are exported (tracing on and an endpoint configured)."""
         return traces_url(self.settings) is not None
 
-    def tracing_interceptor(self) -> TracingInterceptor:
+    def tracing_interceptor(self) -> TracingInterceptors:
         """Return Temporal's tracing interceptor (see `tracing_interceptor`)."""
         return tracing_interceptor()
 

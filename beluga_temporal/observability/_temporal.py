@@ -8,11 +8,17 @@ import urllib.parse
 
 import opentelemetry.trace
 import temporalio.runtime
-from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.opentelemetry import (
+    OpenTelemetryInterceptor,
+    ReplaySafeTracerProvider,
+    TracingInterceptor,
+)
 
 from beluga_temporal.observability._tracing import INSTRUMENTATION_NAME, otlp_base_url
 from beluga_temporal.settings import ObservabilitySettings
 
+_log = logging.getLogger(__name__)
+_warned: list[bool] = []
 RuntimeKey = tuple[str, str]
 LOGS_ONLY: RuntimeKey = ("logs", "")
 """A runtime that exports no metrics but still forwards Core's logs to Python logging."""
@@ -77,12 +83,31 @@ def _forward_core_logs() -> temporalio.runtime.LoggingConfig:
     )
 
 
-def tracing_interceptor() -> TracingInterceptor:
-    """Return Temporal's OpenTelemetry tracing interceptor for clients and workers.
+TracingInterceptors = OpenTelemetryInterceptor | TracingInterceptor
+"""What `tracing_interceptor` returns: both are client and worker interceptors."""
 
-    Give it to `Client.connect(interceptors=[...])`: workers created from that client
-    inherit it, and one trace then links the client's start, the workflow and every
-    activity. Uses the global tracer provider that `setup_observability` installs.
+
+def tracing_interceptor() -> TracingInterceptors:
+    """Return Temporal's OpenTelemetry interceptor for clients and workers.
+
+    Give it to `Client.connect(interceptors=[...])` (`BelugaPlugin` does when
+    `setup_observability` enabled tracing): workers created from that client inherit
+    it, and one trace then links the client's start, the workflow, beluga's run and
+    node spans and every activity. With the replay-safe tracer provider that
+    `setup_observability` installs it is `OpenTelemetryInterceptor`, whose workflow
+    spans last as long as the workflow; when the application installed a plain
+    provider of its own first, it is the older `TracingInterceptor` (workflow spans
+    are instants, and beluga records no run or node spans: they need a replay-safe
+    provider, `temporalio.contrib.opentelemetry.create_tracer_provider()`).
     """
-    tracer = opentelemetry.trace.get_tracer(INSTRUMENTATION_NAME)
-    return TracingInterceptor(tracer)
+    if isinstance(opentelemetry.trace.get_tracer_provider(), ReplaySafeTracerProvider):
+        return OpenTelemetryInterceptor(add_temporal_spans=True)
+    if not _warned:
+        _warned.append(True)  # once per process: the provider cannot change
+        _log.warning(
+            "the global tracer provider is not replay-safe: workflow spans are instants and "
+            "beluga records no run or node spans; install "
+            "temporalio.contrib.opentelemetry.create_tracer_provider() before "
+            "setup_observability"
+        )
+    return TracingInterceptor(opentelemetry.trace.get_tracer(INSTRUMENTATION_NAME))

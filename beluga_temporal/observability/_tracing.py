@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import opentelemetry.trace
+import temporalio.workflow
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from temporalio.contrib.opentelemetry import create_tracer_provider
 
 from beluga_temporal.observability._redact import redact_mapping
 from beluga_temporal.settings import ObservabilitySettings
@@ -79,6 +85,63 @@ def _redacted_event(event: Event, *, capture_prompts: bool) -> Event:
     return Event(event.name, attributes, event.timestamp)
 
 
+class WorkflowSpanGuard(SpanProcessor):
+    """Pass on spans, except workflow-side spans ended outside their workflow.
+
+    A worker that stops with runs in flight drops their workflow instances; garbage
+    collection then closes their coroutines, and a `with span:` block in them ends its
+    span outside any workflow, where replay-safety cannot tell it apart from a real
+    end (Temporal's own `RunWorkflow` span does this). The run goes on elsewhere and
+    ends that span there, so this one would be a truncated duplicate: it is dropped.
+    """
+
+    def __init__(self, inner: SpanProcessor) -> None:
+        self._inner = inner
+        self._owners: dict[int, weakref.ref[Any]] = {}
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        owner = _workflow_instance()
+        if owner is not None:
+            self._owners[span.get_span_context().span_id] = weakref.ref(owner)
+        self._inner.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context = span.get_span_context()
+        owner = self._owners.pop(context.span_id, None) if context is not None else None
+        if owner is not None and (owner() is None or owner() is not _workflow_instance()):
+            return
+        self._inner.on_end(span)
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+class _ClosedWorkflowDetach(logging.Filter):
+    """Drop "Failed to detach context" when a dropped workflow's coroutine is closed.
+
+    That is the same garbage collection `WorkflowSpanGuard` handles: the block that
+    attached the context is finished in another one, which OpenTelemetry logs as an
+    error with a traceback although nothing is wrong (the run goes on elsewhere).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        closing = error is not None and isinstance(error.__context__, GeneratorExit)
+        return not (closing and record.getMessage() == "Failed to detach context")
+
+
+def _workflow_instance() -> Any:
+    if not temporalio.workflow.in_workflow():
+        return None
+    try:
+        return temporalio.workflow.instance()
+    except Exception:  # no workflow object yet (its __init__ has not run)
+        return None
+
+
 def traces_url(settings: ObservabilitySettings) -> str | None:
     """Return where spans go: `otlp_traces_endpoint` as is, else derived from the base URL.
 
@@ -128,21 +191,24 @@ def _with_scheme(endpoint: str) -> str:
 def install_tracer_provider(
     resource: Resource, exporter: RedactingSpanExporter
 ) -> opentelemetry.trace.TracerProvider:
-    """Install an SDK tracer provider globally, once per process.
+    """Install a replay-safe tracer provider globally, once per process.
 
-    Workflow-side spans go through Temporal's `TracingInterceptor`, which already skips
-    them on replay. A plain provider (random ids) is deliberate: Temporal's
-    `create_tracer_provider` draws span ids from the workflow's deterministic random,
-    so after a worker restart the replayed sequence hands out ids that earlier spans of
-    the same trace already carry. When the application installed its own SDK provider
-    first, ours is not installed; the exporter is added to theirs instead.
+    It is Temporal's `create_tracer_provider()`: inside workflows its span ids come from
+    the workflow's deterministic random and spans ended during replay are dropped, so
+    workflow-side spans can last as long as what they measure (a run, a node) and are
+    still emitted once. Outside workflows it behaves like a plain SDK provider. When
+    the application installed its own SDK provider first, ours is not installed; the
+    exporter is added to theirs instead (beluga's run and node spans then need theirs
+    to be replay-safe too, see `tracing_interceptor`).
     """
     current = opentelemetry.trace.get_tracer_provider()
     add_processor = getattr(current, "add_span_processor", None)  # an SDK provider, not the proxy
+    logging.getLogger("opentelemetry.context").addFilter(_ClosedWorkflowDetach())
+    processor = WorkflowSpanGuard(BatchSpanProcessor(exporter))
     if add_processor is not None:
-        add_processor(BatchSpanProcessor(exporter))
+        add_processor(processor)
         return current
-    provider = TracerProvider(resource=resource)
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider = create_tracer_provider(resource=resource)
+    provider.add_span_processor(processor)
     opentelemetry.trace.set_tracer_provider(provider)
     return provider

@@ -1,6 +1,6 @@
 """The compiled, serialisable form of chains and graphs, its validation and identity."""
 
-from beluga_temporal.plan._fingerprint import fingerprint, identity
+from beluga_temporal.plan._fingerprint import fingerprint, identity, run_summary
 from beluga_temporal.plan._options import (
     DEFAULT_STEP_TIMEOUT,
     Duration,
@@ -66,6 +66,7 @@ __all__ = [
     "positive",
     "process_defaults",
     "qualified_name",
+    "run_summary",
     "set_default_retry",
     "to_dot",
     "to_mermaid",

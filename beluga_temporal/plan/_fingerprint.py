@@ -73,11 +73,20 @@ def _node(node: NodePlan) -> dict[str, Any]:
         "deps": list(node.deps),
         "fallback": _options(node.fallback),
         "compensate": _options(node.compensate),
-        "map": None if node.map_items is None else [node.map_items, node.map_concurrency],
+        "map": _map(node),
         "reads": _keys(node.reads),
         "fallback_reads": _keys(node.fallback_reads),
         "compensate_reads": _keys(node.compensate_reads),
     }
+
+
+def _map(node: NodePlan) -> list[Any] | None:
+    if node.map_items is None:
+        return None
+    # Added options only when set: a declaration that does not use them keeps the
+    # fingerprint it had before they existed (runs in flight stay known).
+    batch = [] if node.map_batch is None else [node.map_batch]
+    return [node.map_items, node.map_concurrency, *batch]
 
 
 def _options(options: StepOptions | None) -> dict[str, Any] | None:
@@ -86,3 +95,13 @@ def _options(options: StepOptions | None) -> dict[str, Any] | None:
 
 def _keys(keys: tuple[str, ...] | None) -> list[str] | None:
     return None if keys is None else list(keys)
+
+
+def run_summary(plan: Plan, plan_fingerprint: str | None = None) -> str:
+    """One line describing a run of `plan`: the Web UI's summary of its workflow.
+
+    Example: `graph order-processing: 6 nodes, plan 3f2a9c0d1b7e`.
+    """
+    printed = plan_fingerprint or fingerprint(plan)
+    count = len(plan.nodes)
+    return f"{plan.kind} {plan.name}: {count} node{'' if count == 1 else 's'}, plan {printed}"

@@ -64,6 +64,8 @@ class NodePlan:
     """For map nodes: the state key holding the list to fan out over."""
     map_concurrency: int = 10
     """For map nodes: how many element activities run at once."""
+    map_batch: int | None = None
+    """For map nodes: run items in child workflows of this many items each."""
     reads: tuple[str, ...] | None = None
     """State keys the node's step receives; `None` means the whole state."""
     fallback_reads: tuple[str, ...] | None = None

@@ -75,12 +75,16 @@ def _mermaid_node(plan: Plan, node: NodePlan, prefix: str, indent: str) -> list[
 
 def to_dot(plan: Plan) -> str:
     """Return a Graphviz DOT digraph of the plan."""
-    lines = [f'digraph "{plan.name}" {{', "    rankdir=TB;", '    "__start__" [shape=circle];']
-    lines.append('    "__end__" [shape=doublecircle];')
+    lines = [f'digraph "{plan.name}" {{', "    rankdir=TB;", "    compound=true;"]
+    lines += ['    "__start__" [shape=circle];', '    "__end__" [shape=doublecircle];']
     lines += _dot_body(plan, "", "    ")
-    lines += [f'    "__start__" -> "{name}";' for name in _entries(plan)]
-    lines += [f'    "{name}" -> "__end__";' for name in plan.finish_points]
+    lines += [_dot_edge(("__start__", None), _inward(plan, n, ""), None) for n in _entries(plan)]
+    lines += [_dot_edge(_outward(plan, n, ""), ("__end__", None), None) for n in plan.finish_points]
     return "\n".join([*lines, "}"]) + "\n"
+
+
+Anchor = tuple[str, str | None]
+"""A DOT node an edge attaches to, and the cluster it clips at (a nested run's border)."""
 
 
 def _dot_body(plan: Plan, prefix: str, indent: str) -> list[str]:
@@ -91,13 +95,41 @@ def _dot_body(plan: Plan, prefix: str, indent: str) -> list[str]:
             lines.append(f'{indent}subgraph "cluster_{name}" {{')
             lines.append(f'{indent}    label="{node.name}: {node.child.kind} {node.child.name}";')
             lines += _dot_body(node.child, f"{name}/", indent + "    ")
-            lines.append(f'{indent}    "{name}" [shape=point];')
             lines.append(f"{indent}}}")
             continue
         shape = "diamond" if _is_router(plan, node.name) else "box"
         extra = ", peripheries=2" if node.name in plan.finish_points else ""
-        lines.append(f'{indent}"{name}" [shape={shape}{extra}];')
+        short = f', label="{node.name}"' if prefix else ""  # ids are paths, labels not
+        lines.append(f'{indent}"{name}" [shape={shape}{short}{extra}];')
     for src, dst, label in _edges(plan):
-        attrs = f' [label="{label}", style=dashed]' if label else ""
-        lines.append(f'{indent}"{prefix}{src}" -> "{prefix}{dst}"{attrs};')
+        edge = _dot_edge(_outward(plan, src, prefix), _inward(plan, dst, prefix), label)
+        lines.append(indent + edge.strip())
     return lines
+
+
+def _inward(plan: Plan, name: str, prefix: str) -> Anchor:
+    """Where an edge into node `name` ends: the node, or a nested run's first node."""
+    node = plan.node(name)
+    if node.child is None:
+        return prefix + name, None
+    inner, _ = _inward(node.child, _entries(node.child)[0], f"{prefix}{name}/")
+    return inner, f"cluster_{prefix}{name}"
+
+
+def _outward(plan: Plan, name: str, prefix: str) -> Anchor:
+    """Where an edge out of node `name` starts: the node, or a nested run's last node."""
+    node = plan.node(name)
+    if node.child is None:
+        return prefix + name, None
+    inner, _ = _outward(node.child, node.child.finish_points[0], f"{prefix}{name}/")
+    return inner, f"cluster_{prefix}{name}"
+
+
+def _dot_edge(src: Anchor, dst: Anchor, label: str | None) -> str:
+    attrs = [f'label="{label}"', "style=dashed"] if label else []
+    if src[1] is not None:
+        attrs.append(f'ltail="{src[1]}"')
+    if dst[1] is not None:
+        attrs.append(f'lhead="{dst[1]}"')
+    suffix = f" [{', '.join(attrs)}]" if attrs else ""
+    return f'    "{src[0]}" -> "{dst[0]}"{suffix};'

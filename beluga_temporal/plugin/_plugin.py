@@ -22,8 +22,16 @@ PLUGIN_NAME = "beluga-temporal"
 
 # The framework module holding generated classes and plans must be the same object inside
 # and outside the sandbox; pydantic is passed through because re-importing it per
-# workflow run is slow and it is deterministic.
-PASSTHROUGH_MODULES = ("beluga_temporal", "pydantic", "pydantic_core", "annotated_types")
+# workflow run is slow and it is deterministic; opentelemetry because workflow-side spans
+# must reach the process's tracer provider and context (as Temporal's OpenTelemetryPlugin
+# does).
+PASSTHROUGH_MODULES = (
+    "beluga_temporal",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "opentelemetry",
+)
 
 
 def sandboxed_runner(existing: WorkflowRunner | None = None) -> WorkflowRunner:

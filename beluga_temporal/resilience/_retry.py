@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from beluga_temporal.resilience._errors import CircuitOpenError
 
 if TYPE_CHECKING:  # declare imports resilience (for breaker names): no import cycle
-    from beluga_temporal.plan._options import Duration, RetryPolicy
+    from beluga_temporal.plan import Duration, RetryPolicy
 
 T = TypeVar("T")
 RetryListener = Callable[[int, BaseException, float], None]

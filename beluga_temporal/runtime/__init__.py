@@ -5,6 +5,7 @@ never does I/O, reads clocks or randomness, or imports anything non-deterministi
 `openai`, no `structlog`, no HTTP clients).
 """
 
+from beluga_temporal.runtime._batch import MAP_BATCH_WORKFLOW, MapBatch, uses_batches
 from beluga_temporal.runtime._calls import STEP_METADATA, call_step
 from beluga_temporal.runtime._failures import (
     GRAPH_FAILED,
@@ -25,7 +26,7 @@ from beluga_temporal.runtime._progress import (
 )
 from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
 from beluga_temporal.runtime._snapshot import CONTINUE_KEY
-from beluga_temporal.runtime._target import WorkflowTarget, unique_steps
+from beluga_temporal.runtime._target import WorkflowTarget, unique_steps, workflow_classes
 from beluga_temporal.runtime._versions import START_ACTIVITY, PlanVersions
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "CONTINUE_KEY",
     "GRAPH_FAILED",
     "INVALID_RUN_INPUT",
+    "MAP_BATCH_WORKFLOW",
     "MEMORY_QUERY",
     "PROGRESS_QUERY",
     "START_ACTIVITY",
@@ -40,6 +42,7 @@ __all__ = [
     "STEP_METADATA",
     "TURN_UPDATE",
     "ErrorInfo",
+    "MapBatch",
     "NodeProgress",
     "NodeStatus",
     "PlanVersions",
@@ -51,5 +54,7 @@ __all__ = [
     "describe",
     "details_of",
     "unique_steps",
+    "uses_batches",
     "versions_of",
+    "workflow_classes",
 ]

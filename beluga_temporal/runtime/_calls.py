@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import temporalio.api.common.v1
@@ -89,12 +90,14 @@ async def call_child(
     workflow_id: str,
     memo: Mapping[str, Any],
     summary: str,
+    timeout: timedelta | None = None,
     settle: bool = True,
 ) -> Any:
     """Run a nested chain or graph as a child workflow and return its result.
 
     Cancelling the parent's node cancels the child and waits for it to settle; when
     the parent closes, a child still running is terminated (parent-close policy).
+    `timeout` bounds the child's run, as it bounds a run of it started on its own.
     """
     return await temporalio.workflow.execute_child_workflow(
         workflow_type,
@@ -102,6 +105,7 @@ async def call_child(
         id=workflow_id,
         memo=dict(memo),
         static_summary=summary,
+        execution_timeout=timeout,
         cancellation_type=_SETTLE if settle else _TRY,
         parent_close_policy=temporalio.workflow.ParentClosePolicy.TERMINATE,
     )

@@ -19,6 +19,7 @@ import temporalio.workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from beluga_temporal.plan import ChainPlan, NodePlan, Plan, StartContext
+from beluga_temporal.runtime._batch import BatchPlan, run_batch
 from beluga_temporal.runtime._failures import NodeFailure, describe, is_cancellation
 from beluga_temporal.runtime._flow import ChainFlow, Flow, GraphFlow
 from beluga_temporal.runtime._map import SUSPENDED, MapRun, items_of
@@ -62,7 +63,9 @@ class Run:
         self.plan = plan
         self.context = context
         self.flow = flow
-        self.record = Recorder(plan, context)
+        # A session turn's run starts now; a whole run when its workflow started.
+        since = None if continues else temporalio.workflow.now()
+        self.record = Recorder(plan, context, since=since)
         self.calls = NodeCalls(plan, context, self.record)
         self._continues = continues
         self._running: dict[str, asyncio.Task[Any]] = {}
@@ -72,6 +75,7 @@ class Run:
         self._stopped = False  # a failure stopped the run from starting more nodes
         self._draining = False  # the run will continue as new once quiet
         self._maps: dict[str, list[Any]] = {}
+        self._cancelled: set[str] = set()  # nodes the run itself cancelled
         self._resumed = snapshot is not None
         if snapshot is None:
             self._pending = {node.name: len(node.deps) for node in plan.nodes}
@@ -86,11 +90,20 @@ class Run:
 
     async def execute(self, run_input: Any) -> Any:
         """Run every node and return the result (or continue as new)."""
+        with self.record.tracing():
+            return await self._execute(run_input)
+
+    async def _execute(self, run_input: Any) -> Any:
         if not self._resumed:
             self.flow.start(run_input)
         try:
             await self._loop()
         except asyncio.CancelledError:
+            if temporalio.workflow.cancellation_reason() is None:
+                # Not a cancel request: the worker is evicting this run from its cache
+                # (it goes on elsewhere, by replay). Scheduling work here would keep
+                # this coroutine waiting for ever.
+                raise
             # The run itself was cancelled: stop the nodes, wait for them to settle,
             # undo what completed, then end as cancelled.
             await self._cancel_running()
@@ -129,15 +142,18 @@ class Run:
         self._done.put_nowait((name, task))
 
     async def _run_node(self, node: NodePlan) -> Any:
-        if node.map_items is not None:
-            return await self._run_map(node)
-        output = await self.calls.run(node, self.flow)
-        self.flow.record(node.name, output)
-        return output
+        with self.record.trace.node_active(node.name):  # its activities are its children
+            if node.map_items is not None:
+                return await self._run_map(node)
+            output = await self.calls.run(node, self.flow)
+            self.flow.record(node.name, output)
+            return output
 
     async def _run_map(self, node: NodePlan) -> Any:
         items = items_of(node, self.flow.input_for(node, (node.map_items or "",)))
         results = self._maps.pop(node.name, [])
+        if node.map_batch is not None:
+            return await self._run_batches(node, items, results)
         mapped = MapRun(
             node,
             items,
@@ -154,6 +170,34 @@ class Run:
         self.flow.record(node.name, outcome)
         return outcome
 
+    async def _run_batches(self, node: NodePlan, items: list[Any], done: list[Any]) -> Any:
+        # Batches run like map items: bounded, in order, resumable across continue-as-new.
+        split = BatchPlan.of(node, items)
+
+        async def one(index: int, batch: Any) -> Any:
+            return await run_batch(self.plan, node, self.context, index, split)
+
+        def finished(batches: int) -> None:
+            self.record.items_done(node.name, sum(len(b) for b in split.batches[:batches]))
+
+        mapped = MapRun(
+            node,
+            split.batches,
+            done,
+            one,
+            draining=self._map_draining,
+            on_item=finished,
+            checkpoints=self.calls.checkpoints,
+            concurrency=split.children,
+        )
+        outcome = await mapped.execute()
+        if outcome is SUSPENDED:
+            self._maps[node.name] = done
+            return SUSPENDED
+        results = [result for batch in outcome for result in batch]
+        self.flow.record(node.name, results)
+        return results
+
     def _map_draining(self) -> bool:
         self._check_continue()
         return self._draining or self._stopped
@@ -168,9 +212,13 @@ class Run:
                 self.record.choice(name, self.flow.choice(name))
                 self._finished(name, "succeeded")
             return
-        if is_cancellation(error):
+        if is_cancellation(error) and name in self._cancelled:
             self._finished(name, "cancelled")
             return
+        if isinstance(error, ChildWorkflowError) and is_cancellation(error):
+            # Cancelled by someone else (a client cancelled the child): the node failed.
+            cancelled = f"child workflow '{error.workflow_id}' was cancelled"
+            error = NodeFailure(cancelled, "CancelledError")
         if not isinstance(error, FAILURES):
             raise error  # a bug in the workflow itself: let the workflow task fail
         error_type, message = describe(error)
@@ -203,12 +251,15 @@ class Run:
 
     def _stop(self) -> None:
         self._stopped = True
-        for task in self._running.values():
+        self._cancel_all()
+
+    def _cancel_all(self) -> None:
+        for name, task in self._running.items():
+            self._cancelled.add(name)
             task.cancel()
 
     async def _cancel_running(self) -> None:
-        for task in self._running.values():
-            task.cancel()
+        self._cancel_all()
         while self._running:
             name, task = await self._done.get()
             del self._running[name]

@@ -17,9 +17,10 @@ from typing import Any
 
 import temporalio.workflow
 
-from beluga_temporal.plan import ChainPlan
+from beluga_temporal.plan import ChainPlan, run_summary
 from beluga_temporal.resilience import check_workflow_payload
 from beluga_temporal.runtime._core import Run, new_flow
+from beluga_temporal.runtime._plans import register_plan
 from beluga_temporal.runtime._progress import PROGRESS_QUERY, NodeProgress, RunProgress
 from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, SessionRun
 from beluga_temporal.runtime._versions import PlanVersions, begin
@@ -47,6 +48,10 @@ class _Instance:
     async def execute(self, arg: Any) -> Any:
         start = await begin(self.versions, arg)
         plan = start.plan
+        # The Web UI shows these "current details" (answered by the worker, kept in no
+        # event): the only label a run started by another client (`temporal workflow
+        # start`) gets, since a workflow cannot set its own static summary.
+        temporalio.workflow.set_current_details(run_summary(plan, start.context.plan))
         if isinstance(plan, ChainPlan) and plan.memory is not None:
             self.session = SessionRun(plan, start.context, start.snapshot)
             if self._closed:
@@ -149,6 +154,8 @@ def workflow_class(versions: PlanVersions) -> type:
     """
     name = _class_name(versions)
     _VERSIONS[name] = versions
+    for plan in versions.by_fingerprint.values():
+        register_plan(plan)
     cls = type(name, (), _namespace(versions, name))
     setattr(sys.modules[__name__], name, cls)
     return temporalio.workflow.defn(name=versions.name, sandboxed=runs_user_code(versions))(cls)

@@ -57,8 +57,25 @@ class MapRun:
         draining: Callable[[], bool],
         on_item: Callable[[int], None],
         checkpoints: LocalCheckpoints,
+        concurrency: int | None = None,
+        offset: int = 0,
     ) -> None:
+        """Prepare the run of `items` (resuming after `results`).
+
+        Args:
+            node: The map node.
+            items: Every item (a batch's items in a batch child).
+            results: Results of the first items, done before a continue-as-new.
+            call: Runs one item: `call(index, item)`.
+            draining: Tells whether to stop scheduling (continue-as-new is due).
+            on_item: Told how many items have finished.
+            checkpoints: Local-activity checkpoints of the run.
+            concurrency: Items in flight at once (default: the node's).
+            offset: Index of `items[0]` in the node's whole list (for error messages).
+        """
         self.node = node
+        self._concurrency = node.map_concurrency if concurrency is None else concurrency
+        self._offset = offset
         self.items = items
         self.results = results
         self._call = call
@@ -93,7 +110,7 @@ class MapRun:
     def _may_launch(self, index: int) -> bool:
         return (
             index < len(self.items)
-            and len(self._in_flight) < self.node.map_concurrency
+            and len(self._in_flight) < self._concurrency
             and not self._checkpoints.due
             and not self._draining()
         )
@@ -125,7 +142,10 @@ class MapRun:
         if not isinstance(error, ActivityError | ApplicationError | NodeFailure):
             return error  # a bug in the workflow: fail the workflow task
         error_type, message = describe(error)
-        return NodeFailure(f"item {index} of map node '{self.node.name}': {message}", error_type)
+        if message.startswith("item "):  # a batch child already named the item
+            return NodeFailure(message, error_type)
+        where = f"item {self._offset + index} of map node '{self.node.name}'"
+        return NodeFailure(f"{where}: {message}", error_type)
 
     async def _cancel_in_flight(self) -> None:
         for task in self._in_flight.values():

@@ -15,12 +15,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 from beluga_temporal.plan import (
     MEMO_KEY,
     ChainPlan,
+    GraphPlan,
     NodePlan,
     Plan,
     RetryPolicy,
     StartContext,
     StepOptions,
     fingerprint,
+    run_summary,
 )
 from beluga_temporal.runtime._calls import call_child, call_step
 from beluga_temporal.runtime._failures import (
@@ -73,6 +75,30 @@ def default_retry(plan: Plan, context: StartContext) -> RetryPolicy | None:
     attempts = plan.retries if plan.retries is not None else defaults.chain_retries
     delay = plan.retry_delay if plan.retry_delay is not None else defaults.chain_retry_delay
     return RetryPolicy(max_attempts=attempts, initial_backoff=delay)
+
+
+def child_workflow_id(info: temporalio.workflow.Info, node: str) -> str:
+    """The id of the child workflow a node starts: `<parent id>/<node>`.
+
+    Unique and deterministic: a node runs at most once per run (continue-as-new happens
+    only when no node is in flight, and the workflow id stays). A retry of the parent
+    (a workflow retry policy) adds its attempt, so the new attempt's child never meets
+    the previous attempt's, which the parent-close policy may still be terminating.
+    """
+    suffix = f"@{info.attempt}" if info.attempt > 1 else ""
+    return f"{info.workflow_id}{suffix}/{node}"
+
+
+def changed_keys(sent: Any, result: Any) -> Any:
+    """A nested graph's output as a step's: the keys of its state it added or changed.
+
+    A graph returns its whole state, the keys its parent passed in included; merged
+    back as they are, unchanged keys would count as writes and conflict with a sibling
+    node that changed them meanwhile.
+    """
+    if not isinstance(sent, dict) or not isinstance(result, dict):
+        return result
+    return {key: value for key, value in result.items() if key not in sent or sent[key] != value}
 
 
 class NodeCalls:
@@ -168,12 +194,15 @@ class NodeCalls:
         result = await call_child(
             child.name,
             arg,
-            workflow_id=f"{temporalio.workflow.info().workflow_id}/{node.name}",
+            workflow_id=child_workflow_id(temporalio.workflow.info(), node.name),
             memo={MEMO_KEY: context.to_json()},
-            summary=f"node {node.name} of {self.plan.name}",
+            summary=f"{run_summary(child, context.plan)} (node {node.name} of {self.plan.name})",
+            timeout=child.timeout,
             settle=self.context.settle_cancelled,
         )
         self.record.progress.nodes[node.name].attempts = 1
+        if isinstance(self.plan, GraphPlan) and isinstance(child, GraphPlan):
+            return changed_keys(arg, result)
         return result
 
     async def compensate(self, flow: Flow) -> None:

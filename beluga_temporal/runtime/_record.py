@@ -7,6 +7,10 @@ back from) a continue-as-new snapshot.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import temporalio.workflow
@@ -21,7 +25,7 @@ from beluga_temporal.runtime._progress import (
     RunStatus,
 )
 from beluga_temporal.runtime._snapshot import Snapshot, decode_node, encode_node
-from beluga_temporal.runtime._tracing import node_span, run_span
+from beluga_temporal.runtime._tracing import RunTrace
 
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "skipped", "cancelled"})
 RECENT = 50
@@ -31,7 +35,11 @@ RECENT = 50
 class Recorder:
     """Node states and failures of one run."""
 
-    def __init__(self, plan: Plan, context: StartContext) -> None:
+    def __init__(self, plan: Plan, context: StartContext, *, since: datetime | None = None) -> None:
+        """Start recording a run (and its run span) that began at `since`.
+
+        `since` defaults to the workflow's start time; a session turn passes its own.
+        """
         self.plan = plan
         self.context = context
         self.progress = RunProgress(
@@ -44,6 +52,8 @@ class Recorder:
         self.failures: list[tuple[str, str, str]] = []
         self.failed_skips: set[str] = set()
         self._finished_order: list[str] = []
+        self.trace = RunTrace(plan.kind, plan.name, len(plan.nodes), since=since)
+        """The run's spans (nothing is recorded when the workflow is not traced)."""
 
     # -- node states -------------------------------------------------------------------
 
@@ -55,10 +65,11 @@ class Recorder:
             node.error = error
         if status == "running":
             node.started_at = node.started_at or temporalio.workflow.now()
+            self.trace.node_started(name, node)
             return
         node.finished_at = temporalio.workflow.now()
         self._finished_order.append(name)
-        node_span(self.plan.kind, self.plan.name, name, node, status, error)
+        self.trace.node_finished(name, node, error)
 
     def skip(self, name: str, *, failed_branch: bool) -> None:
         """Mark a node skipped: its branch failed, or a route did not choose it."""
@@ -105,8 +116,31 @@ class Recorder:
             if node.status == "pending":
                 self.mark(name, "skipped")
         self.progress.status = status
-        first = self.failures[0] if self.failures else None
-        run_span(self.plan.kind, self.plan.name, len(self.plan.nodes), status, first)
+
+    @contextlib.contextmanager
+    def tracing(self) -> Iterator[None]:
+        """Run the block under the run span, and end the span with the run's outcome.
+
+        The span ends after the block, so compensations and the `on_error` handler
+        are inside it. A run that continues as new ends its span as `continued`.
+        """
+        with self.trace.active():
+            try:
+                yield
+            except temporalio.workflow.ContinueAsNewError:
+                self.trace.end("continued", None)
+                raise
+            except asyncio.CancelledError:
+                if temporalio.workflow.cancellation_reason() is not None:
+                    self.trace.end("cancelled", None)
+                raise  # otherwise evicted from the cache: the run goes on elsewhere
+            except Exception as error:
+                # A failure ends the run. Anything else is a bug that fails the workflow
+                # task, which is retried: the span stays open for the retry to end.
+                if temporalio.workflow.is_failure_exception(error):
+                    self.trace.end("failed", error)
+                raise
+            self.trace.end(self.progress.status, None)
 
     # -- the query ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ nested targets it starts as child workflows.
 from __future__ import annotations
 
 import abc
+import collections
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -43,6 +44,7 @@ class WorkflowTarget(abc.ABC):
                 )
         self._plan: Plan | None = None
         self._workflow: type | None = None
+        self._compiling = False
 
     def _changed(self) -> None:
         self._plan = None
@@ -67,7 +69,16 @@ class WorkflowTarget(abc.ABC):
             DefinitionError: The declaration is invalid; the message names what is wrong.
         """
         if self._plan is None:
-            self._plan = self._compile()
+            if self._compiling:  # reached again while compiling its own nodes
+                raise DefinitionError(
+                    f"'{self.name}' nests itself (directly or through the chains and "
+                    "graphs it nests): a run would start itself forever"
+                )
+            self._compiling = True
+            try:
+                self._plan = self._compile()
+            finally:
+                self._compiling = False
         return self._plan
 
     @property
@@ -89,11 +100,13 @@ class WorkflowTarget(abc.ABC):
 
     @property
     def workflows(self) -> list[type]:
-        """This target's workflow class and those of the targets it nests, each once."""
-        found: dict[str, type] = {}
-        for target in self._all_targets():
-            found.setdefault(target.name, target.workflow)
-        return list(found.values())
+        """This target's workflow class and those of the targets it nests, each once.
+
+        A nested chain or graph reached in several versions (from this declaration and
+        from its previous ones) gets one class knowing all of them, the newest being
+        the version this declaration nests: runs of either parent find their child's plan.
+        """
+        return workflow_classes([self])
 
     @property
     def activities(self) -> list[StepDefinition]:
@@ -131,16 +144,71 @@ class WorkflowTarget(abc.ABC):
         return validate_run_input(self.compile(), value)
 
     def _all_targets(self) -> list[WorkflowTarget]:
+        """This target and every one it nests, breadth first: newer versions come first."""
         found: dict[int, WorkflowTarget] = {}
-        stack: list[WorkflowTarget] = [self]
-        while stack:
-            target = stack.pop()
+        queue: collections.deque[WorkflowTarget] = collections.deque([self])
+        while queue:
+            target = queue.popleft()
             if id(target) in found:
                 continue
             found[id(target)] = target
             for old in [target, *target.previous]:
-                stack.extend(old._children())
+                queue.extend(old._children())
         return list(found.values())
+
+
+_MERGED: dict[tuple[str, ...], type] = {}
+"""Workflow classes of nested targets reached in several versions, by their fingerprints."""
+
+
+def workflow_classes(targets: Iterable[WorkflowTarget]) -> list[type]:
+    """The workflow classes hosting `targets`, their previous versions and nested targets.
+
+    Each workflow type once. Declarations of one type reached from one target (a nested
+    graph changed along with its parent) share one class knowing all their plans, the
+    newest first. Reached from different targets, the declaration that knows every plan
+    of the others hosts the type.
+
+    Raises:
+        DefinitionError: Different targets nest declarations of one workflow type that
+            know different plans, and neither lists the other in `previous=`.
+    """
+    chosen: dict[str, PlanVersions] = {}
+    classes: dict[str, type] = {}
+    for top in targets:
+        groups: dict[str, list[WorkflowTarget]] = {}
+        for target in top._all_targets():  # newest first
+            groups.setdefault(target.name, []).append(target)
+        for name, group in groups.items():
+            versions, cls = _hosted(group)
+            known = chosen.get(name)
+            if known is None or set(known.by_fingerprint) < set(versions.by_fingerprint):
+                chosen[name], classes[name] = versions, cls
+            elif not set(versions.by_fingerprint) <= set(known.by_fingerprint):
+                raise _not_covering(name, known, versions)
+    return list(classes.values())
+
+
+def _hosted(group: list[WorkflowTarget]) -> tuple[PlanVersions, type]:
+    newest = group[0]
+    if len(group) == 1:
+        return newest.versions, newest.workflow
+    plans = [plan for target in group for plan in target.versions.by_fingerprint.values()]
+    versions = PlanVersions(newest.compile(), plans)
+    key = (versions.newest_fingerprint, *sorted(versions.by_fingerprint))
+    if key not in _MERGED:  # one class per set of versions, however often it is asked for
+        _MERGED[key] = workflow_class(versions)
+    return versions, _MERGED[key]
+
+
+def _not_covering(name: str, first: PlanVersions, second: PlanVersions) -> DefinitionError:
+    mine, theirs = sorted(first.by_fingerprint), sorted(second.by_fingerprint)
+    return DefinitionError(
+        f"workflow '{name}' is declared in two versions that do not know each other "
+        f"(plans {', '.join(mine)} and {', '.join(theirs)}); one worker hosts one "
+        f"'{name}': list the older declaration in the newer one's previous= "
+        f"(e.g. Graph('{name}', ..., previous=[older]))"
+    )
 
 
 def unique_steps(steps: Iterable[StepDefinition]) -> list[StepDefinition]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import abc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -48,7 +49,7 @@ class StateStore(Protocol):
         ...
 
 
-class Watch(AsyncIterator[Change]):
+class Watch(AsyncIterator[Change], abc.ABC):
     """An async iterator of one key's changes; close it (or use `async with`) to unsubscribe.
 
     Example:
@@ -72,8 +73,9 @@ class Watch(AsyncIterator[Change]):
             raise StopAsyncIteration
         return await self._next()
 
+    @abc.abstractmethod
     async def _next(self) -> Change:
-        raise NotImplementedError
+        """Wait for the next change (stores implement it)."""
 
     async def aclose(self) -> None:
         """Unsubscribe; iteration then stops."""

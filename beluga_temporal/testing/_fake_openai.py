@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from beluga_temporal.llm._schema import sample_from_schema
+from beluga_temporal.llm import sample_from_schema
 
 __all__ = ["FakeOpenAIServer", "RecordedRequest"]
 

@@ -13,11 +13,9 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from google.protobuf.message import DecodeError, Message
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
@@ -43,6 +41,15 @@ class ReceivedSpan:
     """Resource attributes, e.g. `service.name`."""
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     """`(name, attributes)` of each span event."""
+    start_ns: int = 0
+    """Start time, nanoseconds since the epoch."""
+    end_ns: int = 0
+    """End time, nanoseconds since the epoch."""
+
+    @property
+    def duration(self) -> float:
+        """How long the span lasted, in seconds."""
+        return (self.end_ns - self.start_ns) / 1e9
 
 
 @dataclass(frozen=True)
@@ -60,23 +67,12 @@ class MetricPoint:
     resource: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ReceivedLog:
-    """One exported log record."""
-
-    body: Any
-    severity: str
-    attributes: dict[str, Any]
-    trace_id: str | None
-    span_id: str | None
-
-
 class OTLPReceiver:
     """An OTLP/HTTP (protobuf) collector on loopback that keeps what it receives.
 
-    Accepts `POST /v1/traces`, `/v1/metrics` and `/v1/logs`, serves from a thread, so it
+    Accepts `POST /v1/traces` and `/v1/metrics`, serves from a thread, so it
     works with synchronous and asyncio tests alike. With `grpc=True` it also serves
-    OTLP/gRPC (the trace, metrics and logs `Export` calls) at `grpc_endpoint`.
+    OTLP/gRPC (the trace and metrics `Export` calls) at `grpc_endpoint`.
 
     Example:
         ```python
@@ -106,7 +102,6 @@ class OTLPReceiver:
         self._changed = threading.Condition()
         self._spans: list[ReceivedSpan] = []
         self._points: list[MetricPoint] = []
-        self._logs: list[ReceivedLog] = []
 
     @property
     def endpoint(self) -> str:
@@ -167,17 +162,11 @@ class OTLPReceiver:
             latest[repr(sorted(point.attributes.items()))] = point
         return list(latest.values())
 
-    def logs(self) -> list[ReceivedLog]:
-        """Return every log record received so far."""
-        with self._changed:
-            return list(self._logs)
-
     def clear(self) -> None:
         """Forget everything received."""
         with self._changed:
             self._spans.clear()
             self._points.clear()
-            self._logs.clear()
 
     def wait_for_spans(
         self, predicate: Callable[[list[ReceivedSpan]], bool], timeout: float = 10.0
@@ -238,8 +227,6 @@ class OTLPReceiver:
             self._spans.extend(_decode_spans(request))
         elif isinstance(request, metrics_service_pb2.ExportMetricsServiceRequest):
             self._points.extend(_decode_metrics(request))
-        elif isinstance(request, logs_service_pb2.ExportLogsServiceRequest):
-            self._logs.extend(_decode_logs(request))
 
 
 def _decoders(path: str) -> tuple[Message, Message]:
@@ -248,14 +235,9 @@ def _decoders(path: str) -> tuple[Message, Message]:
             trace_service_pb2.ExportTraceServiceRequest(),
             trace_service_pb2.ExportTraceServiceResponse(),
         )
-    if path == "/v1/metrics":
-        return (
-            metrics_service_pb2.ExportMetricsServiceRequest(),
-            metrics_service_pb2.ExportMetricsServiceResponse(),
-        )
     return (
-        logs_service_pb2.ExportLogsServiceRequest(),
-        logs_service_pb2.ExportLogsServiceResponse(),
+        metrics_service_pb2.ExportMetricsServiceRequest(),
+        metrics_service_pb2.ExportMetricsServiceResponse(),
     )
 
 
@@ -268,7 +250,7 @@ def _handler_for(receiver: OTLPReceiver) -> type[BaseHTTPRequestHandler]:
                 self.rfile.read(int(self.headers.get("Content-Length", 0))),
                 self.headers.get("Content-Encoding", ""),
             )
-            if self.path not in ("/v1/traces", "/v1/metrics", "/v1/logs"):
+            if self.path not in ("/v1/traces", "/v1/metrics"):
                 self._reply(404, b"")
             elif "json" in self.headers.get("Content-Type", ""):
                 self._reply(415, b"only application/x-protobuf is supported")
@@ -294,7 +276,6 @@ def _handler_for(receiver: OTLPReceiver) -> type[BaseHTTPRequestHandler]:
 _GRPC_SERVICES = {
     "opentelemetry.proto.collector.trace.v1.TraceService": "/v1/traces",
     "opentelemetry.proto.collector.metrics.v1.MetricsService": "/v1/metrics",
-    "opentelemetry.proto.collector.logs.v1.LogsService": "/v1/logs",
 }
 
 
@@ -368,6 +349,8 @@ def _span(span: Span, resource: dict[str, Any]) -> ReceivedSpan:
         kind=Span.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_"),
         resource=resource,
         events=[(e.name, _attributes(e.attributes)) for e in span.events],
+        start_ns=span.start_time_unix_nano,
+        end_ns=span.end_time_unix_nano,
     )
 
 
@@ -408,22 +391,3 @@ def _points(metric: Metric, resource: dict[str, Any]) -> list[MetricPoint]:
             for p in metric.histogram.data_points
         ]
     return []  # exponential histograms and summaries: not produced by this framework
-
-
-def _decode_logs(request: logs_service_pb2.ExportLogsServiceRequest) -> list[ReceivedLog]:
-    return [
-        _log(record)
-        for rl in request.resource_logs
-        for sl in rl.scope_logs
-        for record in sl.log_records
-    ]
-
-
-def _log(record: LogRecord) -> ReceivedLog:
-    return ReceivedLog(
-        body=_value(record.body),
-        severity=record.severity_text,
-        attributes=_attributes(record.attributes),
-        trace_id=_hex(record.trace_id),
-        span_id=_hex(record.span_id),
-    )

@@ -13,7 +13,15 @@ import temporalio.worker
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import RetryPolicy, StepDefinition, set_default_retry
 from beluga_temporal.plugin import with_beluga_plugin
-from beluga_temporal.runtime import WorkflowTarget, unique_steps
+from beluga_temporal.runtime import (
+    MAP_BATCH_WORKFLOW,
+    MapBatch,
+    WorkflowTarget,
+    unique_steps,
+    uses_batches,
+    versions_of,
+    workflow_classes,
+)
 from beluga_temporal.worker._activity import StepBody
 from beluga_temporal.worker._start import start_activity
 
@@ -24,10 +32,10 @@ WorkerTarget = WorkflowTarget | type
 def workflows_of(targets: Iterable[WorkerTarget]) -> list[type]:
     """Return the workflow classes to register for `targets` (nested targets included)."""
     classes: dict[str, type] = {}
+    generated: list[WorkflowTarget] = []
     for target in targets:
         if isinstance(target, WorkflowTarget):
-            for cls in target.workflows:
-                classes.setdefault(_workflow_name(cls), cls)
+            generated.append(target)
         elif isinstance(target, type) and hasattr(target, "__temporal_workflow_definition"):
             classes.setdefault(_workflow_name(target), target)
         else:
@@ -35,6 +43,12 @@ def workflows_of(targets: Iterable[WorkerTarget]) -> list[type]:
                 f"cannot host {target!r}: a worker target is a Chain, a Graph or a "
                 "@workflow.defn class"
             )
+    # one class per workflow type: of two versions of a chain or graph, the newer
+    for cls in workflow_classes(generated):
+        classes.setdefault(_workflow_name(cls), cls)
+        versions = versions_of(cls)
+        if versions is not None and any(map(uses_batches, versions.by_fingerprint.values())):
+            classes.setdefault(MAP_BATCH_WORKFLOW, MapBatch)  # batches of map nodes
     return list(classes.values())
 
 

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests._net import free_port, port_open
+from tests._net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -98,15 +98,6 @@ class Proc:
                         f"timed out waiting for {text!r} from {self.args}:\n{self.output}"
                     )
                 self._changed.wait(remaining)
-
-    def wait_for_port(self, port: int, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not port_open(port):
-            if self.popen.poll() is not None:
-                raise AssertionError(f"{self.args} exited:\n{self.output}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"port {port} never opened:\n{self.output}")
-            time.sleep(0.05)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Signal the process, wait for it, then kill whatever is left of its group."""

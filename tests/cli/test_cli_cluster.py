@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -13,6 +15,7 @@ from click.testing import CliRunner, Result
 from beluga_temporal.cli import EXIT_FAILURE, cli
 from tests.app.samples import order
 from tests.cli._procs import Cluster
+from workflows import order_processing
 
 GRAPH = "workflows.order_processing:order_graph"
 VARIANT = "tests.cli.variant_graph:order_graph"
@@ -37,20 +40,55 @@ def history_file(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_history_replays_against_the_current_graph(history_file: Path) -> None:
+    from workflows.order_processing import order_graph
+
     result = CliRunner().invoke(cli, ["replay", str(history_file), "--target", GRAPH])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("OK")
+    assert result.stdout == (
+        f"OK                 {history_file}: order-processing plan {order_graph.fingerprint} "
+        "(newest)\n"
+    )
 
 
-def test_replay_against_a_changed_graph_names_the_divergence(history_file: Path) -> None:
+def test_replay_against_a_changed_graph_names_the_version_and_the_fix(history_file: Path) -> None:
+    from tests.cli.variant_graph import order_graph as changed
+    from workflows.order_processing import order_graph
+
     result = CliRunner().invoke(cli, ["replay", str(history_file), "--target", VARIANT])
     assert result.exit_code == EXIT_FAILURE
+    # Never silently reshaped: the plan the run started on is named, and the fix.
+    assert result.stdout.strip() == (
+        f"UNKNOWN PLAN       {history_file}: order-processing plan {order_graph.fingerprint}: "
+        "no declaration for it: add it to previous= "
+        f"(the targets know newest {changed.fingerprint})"
+    )
+    assert "1 of 1 histories failed to replay (1 unknown plan)" in result.stderr
+
+
+def test_replay_of_a_known_plan_whose_route_changed_names_the_divergence(
+    history_file: Path,
+) -> None:
+    from workflows.order_processing import order_graph
+
+    # Same fingerprint (routes are named, not hashed): only replay can tell.
+    history = json.loads(history_file.read_text())["events"]
+    fulfilment = [
+        (int(e["eventId"]), e["activityTaskScheduledEventAttributes"]["activityType"]["name"])
+        for e in history
+        if "fulfill" in str(e.get("activityTaskScheduledEventAttributes", {}).get("activityType"))
+    ]
+    assert len(fulfilment) == 1
+    event_id, activity = fulfilment[0]
+    target = "tests.cli.variant_graph:edited_route_graph"
+    result = CliRunner().invoke(cli, ["replay", str(history_file), "--target", target])
+    assert result.exit_code == EXIT_FAILURE
     line = result.stdout.strip()
-    # Never silently reshaped: the run names the plan it started on, and the fix.
-    assert line.startswith(f"FAIL  {history_file}:")
-    assert "started on plan" in line
-    assert "previous=" in line
-    assert "1 of 1 histories failed" in result.stderr
+    assert line.startswith(
+        f"NON-DETERMINISTIC  {history_file}: order-processing plan {order_graph.fingerprint} "
+        "(newest): [TMPRL1100] Nondeterminism error"
+    )
+    assert line.endswith(f"(history event {event_id}: ActivityTaskScheduled '{activity}')")
+    assert "1 of 1 histories failed to replay (1 non-deterministic)" in result.stderr
 
 
 def test_replay_reports_every_file(history_file: Path, tmp_path: Path) -> None:
@@ -58,7 +96,8 @@ def test_replay_reports_every_file(history_file: Path, tmp_path: Path) -> None:
     copy.write_text(history_file.read_text())
     result = CliRunner().invoke(cli, ["replay", str(history_file), str(copy), "-t", VARIANT])
     assert result.exit_code == EXIT_FAILURE
-    assert result.stdout.count("FAIL") == 2
+    assert result.stdout.count("UNKNOWN PLAN") == 2
+    assert "2 of 2 histories failed" in result.stderr
 
 
 def test_start_then_result(cluster: Cluster) -> None:
@@ -138,10 +177,16 @@ def test_list_keeps_long_values_whole_when_piped(cluster: Cluster) -> None:
     assert listed.stdout.endswith("┘\n")
 
 
-def test_list_filters_by_query(cluster: Cluster, history_file: Path) -> None:
-    result = beluga(cluster, "list", "--query", f"WorkflowId = '{history_file.stem}'")
+def test_list_filters_by_query_and_shows_the_plan(cluster: Cluster, history_file: Path) -> None:
+    from workflows.order_processing import order_graph
+
+    query = f"WorkflowId = '{history_file.stem}'"
+    wide = {"COLUMNS": "200"}  # rich wraps cells at 80 columns when not on a terminal
+    result = CliRunner().invoke(cli, ["--address", cluster.address, "list", "-q", query], env=wide)
     assert result.exit_code == 0, result.output
     assert "COMPLETED" in result.stdout
+    assert " plan " in result.stdout.splitlines()[2]  # the header row
+    assert order_graph.fingerprint in result.stdout
 
 
 def test_result_of_unknown_workflow_is_one_line(cluster: Cluster) -> None:
@@ -149,3 +194,17 @@ def test_result_of_unknown_workflow_is_one_line(cluster: Cluster) -> None:
     assert result.exit_code == EXIT_FAILURE
     assert "no workflow run 'no-such-workflow'" in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_beluga_run_labels_the_run_and_its_steps_for_the_web_ui(history_file: Path) -> None:
+    events = json.loads(history_file.read_text())["events"]
+
+    def summary(event: dict[str, Any]) -> str | None:
+        data = event.get("userMetadata", {}).get("summary", {}).get("data")
+        return None if data is None else str(json.loads(base64.b64decode(data)))
+
+    graph = order_processing.order_graph
+    nodes = len(graph.compile().nodes)
+    assert summary(events[0]) == f"graph order-processing: {nodes} nodes, plan {graph.fingerprint}"
+    scheduled = [e for e in events if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
+    assert [summary(e) for e in scheduled][:1] == ["validate"]

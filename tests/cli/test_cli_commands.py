@@ -31,6 +31,7 @@ COMMANDS = [
     ["replay"],
     ["graph"],
     ["graph", "show"],
+    ["graph", "diff"],
 ]
 
 
@@ -179,38 +180,96 @@ def test_config_file_reaches_steps_run_locally(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def aba_history(
+async def recorded(
     time_skipping_runtime: LocalRuntime, task_queue: str, tmp_path: Path
-) -> tuple[Path, list[int]]:
-    """A recorded run of `chain_aba` and the ids of its ActivityTaskScheduled events."""
+) -> dict[str, tuple[Path, list[int]]]:
+    """Histories of `chain_aba` and `HandABA`, with the ids of their scheduled steps."""
     from beluga_temporal import Orchestrator, create_worker
-    from tests.cli.replay_chains import chain_aba
+    from tests.cli.replay_chains import HandABA, chain_aba, step_a, step_b
 
     client = time_skipping_runtime.client
-    async with create_worker(client, task_queue, targets=[chain_aba]):
-        run = await Orchestrator(client, task_queue).start(chain_aba, {})
-        await client.get_workflow_handle(run.workflow_id).result()
-    history = await client.get_workflow_handle(run.workflow_id).fetch_history()
-    path = tmp_path / "aba.json"
-    path.write_text(history.to_json())
-    scheduled = [
-        e.event_id for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
-    ]
-    return path, scheduled
+    found: dict[str, tuple[Path, list[int]]] = {}
+    orch = Orchestrator(client, task_queue)
+    async with create_worker(
+        client, task_queue, targets=[chain_aba, HandABA], activities=[step_a, step_b]
+    ):
+        for name, target in (("aba", chain_aba), ("hand", HandABA)):
+            run = await orch.start(target, {})
+            handle = client.get_workflow_handle(run.workflow_id)
+            await handle.result()
+            history = await handle.fetch_history()
+            path = tmp_path / f"{name}.json"
+            path.write_text(history.to_json())
+            scheduled = [
+                e.event_id
+                for e in history.events
+                if e.HasField("activity_task_scheduled_event_attributes")
+            ]
+            found[name] = (path, scheduled)
+    return found
 
 
-def test_replay_names_the_event_where_a_chain_diverges_and_reports_bad_files(
-    aba_history: tuple[Path, list[int]], tmp_path: Path
+def test_replay_reports_plan_versions_divergences_and_bad_files(
+    recorded: dict[str, tuple[Path, list[int]]], tmp_path: Path
 ) -> None:
-    good, _scheduled = aba_history
+    from tests.cli.replay_chains import chain_aba, chain_abc
+
+    (aba, _), (hand, scheduled) = recorded["aba"], recorded["hand"]
     broken = tmp_path / "broken.json"
     broken.write_text("{}")
-    target = "tests.cli.replay_chains:chain_abc"
-    result = CliRunner().invoke(cli, ["replay", str(broken), str(good), "--target", target])
+    targets = ["-t", "tests.cli.replay_chains:chain_abc", "-t", "tests.cli.replay_chains:HandABC"]
+    result = CliRunner().invoke(cli, ["replay", str(broken), str(aba), str(hand), *targets])
     assert result.exit_code == 1, result.output
-    lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith(f"FAIL  {broken}")
-    assert "started on plan" in lines[1]
+    bad, unknown, diverged = result.stdout.strip().splitlines()
+    assert bad.startswith(f"FAIL               {broken}: ")
+    assert "not a Temporal workflow history" in bad
+    # A changed chain without `previous=`: the run's version is named, and the fix.
+    assert unknown == (
+        f"UNKNOWN PLAN       {aba}: replay-abc plan {chain_aba.fingerprint}: no declaration "
+        f"for it: add it to previous= (the targets know newest {chain_abc.fingerprint})"
+    )
+    # A hand-written workflow changed without `workflow.patched`: the third step diverges.
+    assert diverged.startswith(
+        f"NON-DETERMINISTIC  {hand}: replay-hand (no beluga plan recorded): "
+    )
+    assert f"(history event {scheduled[2]}: ActivityTaskScheduled 'step_a')" in diverged
+    assert "step_c" in diverged
+    assert "3 of 3 histories failed to replay" in result.stderr
+    assert "1 fail, 1 non-deterministic, 1 unknown plan" in result.stderr
+
+
+def test_replay_runs_each_history_on_the_version_it_started_with(
+    recorded: dict[str, tuple[Path, list[int]]],
+) -> None:
+    from tests.cli.replay_chains import chain_aba
+
+    (aba, _), (hand, _) = recorded["aba"], recorded["hand"]
+    targets = [
+        "-t",
+        "tests.cli.replay_chains:chain_abc_next",
+        "-t",
+        "tests.cli.replay_chains:HandABA",
+    ]
+    result = CliRunner().invoke(cli, ["replay", str(aba), str(hand), *targets])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"OK                 {aba}: replay-abc plan {chain_aba.fingerprint} (a previous version)",
+        f"OK                 {hand}: replay-hand (no beluga plan recorded)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["replay", "no-such-file.json", "-t", "tests.cli.replay_chains"], "does not exist"),
+        (["replay", "pyproject.toml", "-t", "json"], "no Chain, Graph or workflow class found"),
+        (["replay", "pyproject.toml"], "Missing option '--target'"),
+    ],
+)
+def test_replay_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert message in result.stderr
 
 
 def test_worker_with_nothing_to_host_is_a_usage_error() -> None:

@@ -142,9 +142,10 @@ async def test_one_trace_links_client_workflow_and_activity(
     activity = by_name["RunActivity:greet"]
     assert {s.trace_id for s in trace} == {start.trace_id}
     assert run.parent_span_id == start.span_id
-    # Temporal's interceptor parents workflow-side spans on the client's start span
-    assert by_name["StartActivity:greet"].parent_span_id == start.span_id
+    # The workflow span lasts as long as the workflow, so what it schedules is its child
+    assert by_name["StartActivity:greet"].parent_span_id == run.span_id
     assert activity.parent_span_id == by_name["StartActivity:greet"].span_id
+    assert run.start_ns <= activity.start_ns <= activity.end_ns <= run.end_ns
     assert len(trace) == len(by_name)  # no span twice
 
 

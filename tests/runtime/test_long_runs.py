@@ -200,3 +200,46 @@ def test_a_ten_thousand_node_graph_compiles_in_linear_memory() -> None:
     assert plan.is_ancestor("n0", "n99")
     assert not plan.is_ancestor("n0", "n100")
     assert peak < 100 * 1024 * 1024, f"compiling took {peak / 1e6:.0f} MB"
+
+
+async def test_a_batched_map_node_runs_its_batches_as_children(
+    dev_runtime: LocalRuntime, task_queue: str, history_bound: Bound
+) -> None:
+    history_bound(60)  # the parent continues as new between batches too
+    g = Graph("batched-map")
+    g.add_map_node("squares", lr.square, items="numbers", max_concurrency=50, batch_size=7)
+    g.set_entry_point("squares")
+    numbers = list(range(3000, 3100))
+    lr.CALLS.clear()
+    orch = Orchestrator(dev_runtime.client, task_queue)
+    async with create_worker(dev_runtime.client, task_queue, targets=[g]):
+        run = await orch.start(g, {"numbers": numbers})
+        result = await orch.result(run.workflow_id, run.run_id)
+        progress = await orch.progress(run.workflow_id)
+    assert result["squares"] == [n * n for n in numbers]
+    assert all(lr.CALLS[f"square-{n}"] == 1 for n in numbers)
+    assert progress.nodes["squares"].items_done == 100
+    children = [
+        wf.id
+        async for wf in dev_runtime.client.list_workflows(
+            f"WorkflowType = 'beluga.map-batch' AND WorkflowId STARTS_WITH '{run.workflow_id}/'"
+        )
+    ]
+    assert len(children) == 15  # ceil(100 / 7)
+    assert f"{run.workflow_id}/squares/batch-14" in children
+
+
+async def test_a_failing_item_of_a_batch_is_reported_by_its_index_in_the_node(
+    time_skipping_runtime: LocalRuntime, task_queue: str
+) -> None:
+    g = Graph("batched-map-fails")
+    g.add_map_node(
+        "squares", lr.square_but_seven, items="numbers", max_concurrency=4, batch_size=3
+    )
+    g.set_entry_point("squares")
+    orch = Orchestrator(time_skipping_runtime.client, task_queue)
+    async with create_worker(time_skipping_runtime.client, task_queue, targets=[g]):
+        with pytest.raises(GraphExecutionError) as caught:
+            await orch.execute(g, {"numbers": list(range(10))})
+    assert caught.value.error_type == "ValueError"
+    assert caught.value.error.startswith("item 7 of map node 'squares'")
