@@ -127,9 +127,20 @@ def validate_run_input(plan: Plan, value: Any) -> Any:
     model = plan.state_model if isinstance(plan, GraphPlan) else None
     if model is None:
         return value
-    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(model)
+    adapter = _state_adapter(model)
     try:
         validated = adapter.validate_python({} if value is None else value)
     except pydantic.ValidationError as error:
         raise InvalidInputError(f"invalid input for '{plan.name}': {error}") from None
     return adapter.dump_python(validated, mode="json")
+
+
+_ADAPTERS: dict[type[Any], pydantic.TypeAdapter[Any]] = {}
+
+
+def _state_adapter(model: type[Any]) -> pydantic.TypeAdapter[Any]:
+    # Built once per model, not per start: building one costs more than validating.
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = pydantic.TypeAdapter(model)
+    return adapter
