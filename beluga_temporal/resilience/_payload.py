@@ -51,8 +51,16 @@ def set_payload_size_limit(limit: int | None) -> None:
 
 
 def encoded_size(payloads: Sequence[temporalio.api.common.v1.Payload]) -> int:
-    """Return the size Temporal measures for a list of payloads (one `Payloads` blob)."""
-    return temporalio.api.common.v1.Payloads(payloads=list(payloads)).ByteSize()
+    """Return the size Temporal measures for a list of payloads (one `Payloads` blob).
+
+    Computed from each payload's size as protobuf frames it (a one-byte tag, the
+    length as a varint, the payload), without copying the payloads into a message.
+    """
+    total = 0
+    for payload in payloads:
+        size = payload.ByteSize()
+        total += 1 + max(1, (size.bit_length() + 6) // 7) + size
+    return total
 
 
 def check_payload(

@@ -182,3 +182,14 @@ async def test_a_start_input_that_fits_only_before_encryption_is_refused(
     assert caught.value.size > DEFAULT_PAYLOAD_SIZE_LIMIT
     run = await plain.start(chain, fits_plain)  # no worker: it only has to be accepted
     await plain.terminate(run.workflow_id)
+
+
+@pytest.mark.parametrize("size", [0, 1, 100, 127, 128, 16_383, 16_384, MIB, 3 * MIB])
+def test_encoded_size_is_what_protobuf_measures(size: int) -> None:
+    from temporalio.api.common.v1 import Payload, Payloads
+
+    from beluga_temporal.resilience._payload import encoded_size
+
+    payloads = [Payload(metadata={"encoding": b"json/plain"}, data=b"x" * size)] * 2
+    assert encoded_size(payloads) == Payloads(payloads=payloads).ByteSize()
+    assert encoded_size([]) == 0

@@ -233,9 +233,7 @@ async def test_a_failing_item_of_a_batch_is_reported_by_its_index_in_the_node(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
     g = Graph("batched-map-fails")
-    g.add_map_node(
-        "squares", lr.square_but_seven, items="numbers", max_concurrency=4, batch_size=3
-    )
+    g.add_map_node("squares", lr.square_but_seven, items="numbers", max_concurrency=4, batch_size=3)
     g.set_entry_point("squares")
     orch = Orchestrator(time_skipping_runtime.client, task_queue)
     async with create_worker(time_skipping_runtime.client, task_queue, targets=[g]):
