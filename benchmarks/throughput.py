@@ -1,31 +1,35 @@
 """Throughput of three-step local chains on the dev server: beluga vs hand-written temporalio.
 
-    .venv/bin/python benchmarks/throughput.py                      # defaults below
-    .venv/bin/python benchmarks/throughput.py --topology embedded --processes 2
-    .venv/bin/python benchmarks/throughput.py --rounds 6 --seconds 8 --in-flight 32
+    .venv/bin/python benchmarks/throughput.py                  # embedded, 2 processes
+    .venv/bin/python benchmarks/throughput.py --topology workers --processes 2
+    .venv/bin/python benchmarks/throughput.py --rounds 6 --seconds 8 --floor
 
-Variants, all on one dev server started like `LocalRuntime` (latency tuning, eager start):
+Variants, on one dev server started like `LocalRuntime` (latency tuning, eager start):
 
-- `beluga`: `Chain("tp-chain", [one, two, three], local=True)`, started with `Orchestrator`.
-- `hand`: the same three steps hand-written in plain temporalio: a `@workflow.defn` calling
-  `workflow.execute_local_activity` three times, plain activities, the default converter,
-  sandboxed with its module passed through (what a careful temporalio user writes).
-- `noop` (context, `--floor`): a hand-written workflow that returns its input at once.
+- `beluga`: `Chain("tp-chain", [one, two, three], local=True)` started by `Orchestrator`.
+- `hand`: the same three steps in plain temporalio, as its documentation writes them: a
+  `@workflow.defn` calling `workflow.execute_local_activity` three times, plain
+  activities, the default converter, temporalio's sandbox (its module passed through).
+- `hand-unsandboxed`: the same workflow declared with `sandboxed=False` (the floor for
+  this shape in Python: no framework, no sandbox).
+- `noop` (with `--floor`): a workflow that returns its input at once.
 
 Topologies:
 
-- `workers` (default): this process only starts runs and waits for their results (a
-  client without a worker: no eager start); `--processes N` worker processes serve the
-  queue: `beluga worker --processes N` for beluga, N plain temporalio worker processes
-  for the others.
-- `embedded`: `--processes N` processes each host a worker and start their own runs
-  with eager start, like `LocalRuntime` and `invoke()`.
+- `embedded` (default): `--processes N` processes each host a worker and start their own
+  runs with eager start, as `LocalRuntime`, `invoke()` and `beluga run --local` do. A
+  run then costs the server no task-queue round trip. Client and worker share a process,
+  so their CPU is reported together.
+- `workers`: this process starts runs and waits for results (a client without a
+  worker: no eager start); `--processes N` worker processes serve the queue (`beluga
+  worker --processes N` for beluga, N plain temporalio workers for the others).
 
-Each round runs every variant for `--seconds`, in alternating order (A B, B A, ...),
-`--in-flight` runs at a time in all. It prints, per variant, the median runs/s and the
-per-round range (the noise of a shared machine), CPU per run of the client, the workers
-and the Temporal server (Linux /proc), and the beluga/hand ratios; it exits 1 when
-beluga's median is under `--target` runs/s (default 100).
+Each round runs every variant for `--seconds` (order alternating round by round),
+`--in-flight` runs at a time in all. Printed: per variant the median runs/s and the
+per-round range (the noise of a shared machine); CPU per run of the client, the workers
+and the Temporal server (Linux /proc); the ceiling those CPU costs allow on this
+machine's cores; the beluga/hand ratios. Exit status 1 when beluga's median is under
+`--target` runs/s (default 100).
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ with workflow.unsafe.imports_passed_through():
 ROOT = Path(__file__).resolve().parent.parent
 STEP_TIMEOUT = timedelta(seconds=60)
 INPUT = {"order": 1}
+Run = Callable[[bool], Awaitable[Any]]
+"""Start one run and wait for its result; the argument asks for eager start."""
 
 # -- what runs -----------------------------------------------------------------------------
 
@@ -96,17 +102,30 @@ async def hand_three(value: dict[str, int]) -> dict[str, int]:
     return {**value, "three": 3}
 
 
+async def _three_local_activities(value: dict[str, int]) -> dict[str, int]:
+    for name in ("tp_one", "tp_two", "tp_three"):
+        value = await workflow.execute_local_activity(
+            name, value, start_to_close_timeout=STEP_TIMEOUT
+        )
+    return value
+
+
 @workflow.defn(name="tp-hand")
 class HandChain:
-    """The chain, hand-written: three local activities."""
+    """The chain, hand-written: three local activities, in temporalio's sandbox."""
 
     @workflow.run
     async def run(self, value: dict[str, int]) -> dict[str, int]:
-        for name in ("tp_one", "tp_two", "tp_three"):
-            value = await workflow.execute_local_activity(
-                name, value, start_to_close_timeout=STEP_TIMEOUT
-            )
-        return value
+        return await _three_local_activities(value)
+
+
+@workflow.defn(name="tp-hand-unsandboxed", sandboxed=False)
+class UnsandboxedHandChain:
+    """The same, without the sandbox."""
+
+    @workflow.run
+    async def run(self, value: dict[str, int]) -> dict[str, int]:
+        return await _three_local_activities(value)
 
 
 @workflow.defn(name="tp-noop")
@@ -118,7 +137,7 @@ class Noop:
         return value
 
 
-HAND_WORKFLOWS = {"hand": "tp-hand", "noop": "tp-noop"}
+HAND_WORKFLOWS = {"hand": "tp-hand", "hand-unsandboxed": "tp-hand-unsandboxed", "noop": "tp-noop"}
 
 # -- one process's part ----------------------------------------------------------------------
 
@@ -131,22 +150,21 @@ def hand_worker(client: temporalio.client.Client, queue: str) -> temporalio.work
     return temporalio.worker.Worker(
         client,
         task_queue=queue,
-        workflows=[HandChain, Noop],
+        workflows=[HandChain, UnsandboxedHandChain, Noop],
         activities=[hand_one, hand_two, hand_three],
         workflow_runner=runner,
     )
 
 
-async def connect(variant: str, address: str, queue: str) -> Callable[[bool], Awaitable[Any]]:
-    """Connect the variant's client; return `start_and_wait(eager)`."""
+async def connect(variant: str, address: str, queue: str) -> tuple[temporalio.client.Client, Run]:
+    """Connect the variant's client; return it and its `Run`."""
     if variant == "beluga":
         orch = await Orchestrator.connect(address, task_queue=queue)
 
         async def beluga(eager: bool) -> Any:
             return await orch.execute(CHAIN, INPUT, eager=eager)
 
-        beluga.client = orch.client  # type: ignore[attr-defined]
-        return beluga
+        return orch.client, beluga
     client = await temporalio.client.Client.connect(address)
     name = HAND_WORKFLOWS[variant]
 
@@ -156,12 +174,10 @@ async def connect(variant: str, address: str, queue: str) -> Callable[[bool], Aw
             request_eager_start=eager,
         )  # fmt: skip
 
-    hand.client = client  # type: ignore[attr-defined]
-    return hand
+    return client, hand
 
 
-async def load(run: Callable[[bool], Awaitable[Any]], seconds: float, in_flight: int,
-               eager: bool) -> int:  # fmt: skip
+async def load(run: Run, seconds: float, in_flight: int, eager: bool) -> int:
     """Keep `in_flight` runs going for `seconds`; return how many completed in that time."""
     deadline = time.monotonic() + seconds
     done = 0
@@ -178,13 +194,12 @@ async def load(run: Callable[[bool], Awaitable[Any]], seconds: float, in_flight:
 
 
 async def child_main(variant: str, role: str, address: str, queue: str) -> None:
-    """A benchmark child process: a hand-written worker, or an embedded load process.
+    """A benchmark process: a worker (`workers`), or a worker that starts runs (`embedded`).
 
-    An embedded child answers each `run SECONDS IN_FLIGHT` line on stdin with one JSON
-    line: `{"runs": N}`.
+    It prints `{"ready": PID}` once polling; an embedded one then answers each
+    `run SECONDS IN_FLIGHT` line on stdin with `{"runs": N}`. End of stdin stops it.
     """
-    run = await connect(variant, address, queue)
-    client = run.client  # type: ignore[attr-defined]
+    client, run = await connect(variant, address, queue)
     if variant == "beluga":
         worker = create_worker(client, queue, targets=[CHAIN])
     else:
@@ -204,44 +219,48 @@ async def child_main(variant: str, role: str, address: str, queue: str) -> None:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of processes (Linux /proc), children they reaped included."""
+    """User + system CPU of processes so far (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for pid in pids:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15]) / ticks  # utime stime cutime cstime
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return total
 
 
 def descendants(pid: int) -> list[int]:
     """`pid` and every process below it."""
-    parents: dict[int, list[int]] = {}
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
     found, stack = [], [pid]
     while stack:
         current = stack.pop()
         found.append(current)
-        stack.extend(parents.get(current, []))
+        stack.extend(children.get(current, []))
     return found
 
 
 @dataclasses.dataclass
 class Window:
-    """What one variant did in one round."""
+    """What one variant did in one measurement window."""
 
     rate: float
     client_ms: float
     worker_ms: float
     server_ms: float
 
+    @property
+    def total_ms(self) -> float:
+        return self.client_ms + self.worker_ms + self.server_ms
+
 
 class Processes:
-    """The worker (or embedded load) processes of one variant."""
+    """The worker (or embedded) processes of one variant."""
 
     def __init__(self, variant: str, topology: str, count: int, address: str) -> None:
         self.variant = variant
@@ -251,46 +270,43 @@ class Processes:
         self.queue = f"tp-{variant}-{uuid.uuid4().hex[:8]}"
         self.procs: list[asyncio.subprocess.Process] = []
 
+    @property
+    def _beluga_workers(self) -> bool:
+        return self.variant == "beluga" and self.topology == "workers"
+
     def _commands(self) -> list[list[str]]:
-        if self.variant == "beluga" and self.topology == "workers":
-            beluga = [sys.executable, "-m", "beluga_temporal"]  # `beluga`, from ROOT
-            return [[*beluga, "--address", self.address, "worker", "benchmarks.throughput:CHAIN",
-                     "--task-queue", self.queue, "--processes", str(self.count),
-                     "--grace-period", "1"]]  # fmt: skip
-        role = "embedded" if self.topology == "embedded" else "worker"
-        child = [sys.executable, "-m", "benchmarks.throughput", "--child", self.variant, role,
-                 self.address, self.queue]  # fmt: skip
+        if self._beluga_workers:  # `beluga worker --processes N`, run from ROOT
+            return [[sys.executable, "-m", "beluga_temporal", "--address", self.address,
+                     "worker", "benchmarks.throughput:CHAIN", "--task-queue", self.queue,
+                     "--processes", str(self.count), "--grace-period", "1"]]  # fmt: skip
+        child = [sys.executable, "-m", "benchmarks.throughput", "--child", self.variant,
+                 self.topology, self.address, self.queue]  # fmt: skip
         return [child] * self.count
 
     async def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         for command in self._commands():
             self.procs.append(await asyncio.create_subprocess_exec(
-                *command, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                *command, cwd=ROOT, env=env, stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
             ))  # fmt: skip
-        if self.variant == "beluga" and self.topology == "workers":
-            await asyncio.sleep(0)  # `beluga worker` prints logs, not a ready line
-            await self._wait_polling()
+        if self._beluga_workers:
+            # `beluga worker` prints logs, not a ready line: a first run proves it polls.
+            _, run = await connect("beluga", self.address, self.queue)
+            await asyncio.wait_for(run(False), 120)
             return
         for proc in self.procs:
             assert proc.stdout is not None
-            line = await asyncio.wait_for(proc.stdout.readline(), 120)
-            if not line:
+            if not await asyncio.wait_for(proc.stdout.readline(), 120):
                 raise SystemExit(f"a {self.variant} process died while starting")
-
-    async def _wait_polling(self) -> None:
-        # Polling workers pick up a probe run; the supervisor's children all log first.
-        run = await connect("beluga", self.address, self.queue)
-        await asyncio.wait_for(run(False), 120)
 
     def pids(self) -> list[int]:
         return [pid for proc in self.procs for pid in descendants(proc.pid)]
 
     async def embedded_window(self, seconds: float, in_flight: int) -> int:
-        per_process = max(1, in_flight // self.count)
         for proc in self.procs:
             assert proc.stdin is not None
-            proc.stdin.write(f"run {seconds} {per_process}\n".encode())
+            proc.stdin.write(f"run {seconds} {max(1, in_flight // self.count)}\n".encode())
         total = 0
         for proc in self.procs:
             assert proc.stdout is not None
@@ -311,105 +327,126 @@ class Processes:
                 await proc.wait()
 
 
-async def window(processes: Processes, server: list[int], args: argparse.Namespace,
-                 client: Callable[[bool], Awaitable[Any]] | None) -> Window:  # fmt: skip
+async def window(
+    processes: Processes, server: list[int], seconds: float, in_flight: int, run: Run | None
+) -> Window:
     """Run one measurement window of `processes`' variant."""
     pids = processes.pids()
     before = (time.process_time(), cpu_seconds(pids), cpu_seconds(server), time.monotonic())
-    if client is None:
-        runs = await processes.embedded_window(args.seconds, args.in_flight)
+    if run is None:
+        runs = await processes.embedded_window(seconds, in_flight)
     else:
-        runs = await load(client, args.seconds, args.in_flight, eager=False)
+        runs = await load(run, seconds, in_flight, eager=False)
     after = (time.process_time(), cpu_seconds(pids), cpu_seconds(server), time.monotonic())
     runs = max(runs, 1)
-    ms = [1000 * (b - a) / runs for a, b in zip(before[:3], after[:3], strict=True)]
-    return Window(runs / (after[3] - before[3]), ms[0], ms[1], ms[2])
+    spent = [1000 * (b - a) / runs for a, b in zip(before[:3], after[:3], strict=True)]
+    client, worker, server_cpu = spent
+    return Window(runs / (after[3] - before[3]), client, worker, server_cpu)
 
 
 @contextlib.asynccontextmanager
-async def started(variants: list[str], args: argparse.Namespace,
-                  address: str) -> AsyncIterator[dict[str, Processes]]:  # fmt: skip
-    all_processes = {v: Processes(v, args.topology, args.processes, address) for v in variants}
+async def started(
+    variants: list[str], args: argparse.Namespace, address: str
+) -> AsyncIterator[dict[str, Processes]]:
+    processes = {v: Processes(v, args.topology, args.processes, address) for v in variants}
     try:
-        for processes in all_processes.values():
-            await processes.start()
-        yield all_processes
+        for group in processes.values():
+            await group.start()
+        yield processes
     finally:
-        for processes in all_processes.values():
-            await processes.stop()
+        for group in processes.values():
+            await group.stop()
 
 
-async def measure(args: argparse.Namespace) -> dict[str, list[Window]]:
-    variants = ["beluga", "hand", *(["noop"] if args.floor else [])]
+async def measure(args: argparse.Namespace, variants: list[str]) -> dict[str, list[Window]]:
+    """Start the server and every variant's processes; run the rounds."""
     env = await start_environment("dev")
     results: dict[str, list[Window]] = {v: [] for v in variants}
     try:
         address = env.client.service_client.config.target_host
         server = [pid for pid in descendants(os.getpid()) if pid != os.getpid()]
         async with started(variants, args, address) as processes:
-            clients = {}
+            runs: dict[str, Run | None] = dict.fromkeys(variants)
             if args.topology == "workers":
                 for v in variants:
-                    clients[v] = await connect(v, address, processes[v].queue)
+                    runs[v] = (await connect(v, address, processes[v].queue))[1]
             for v in variants:  # warm-up: pollers, caches, connections
-                await window(processes[v], server, _warmup(args), clients.get(v))
+                await window(processes[v], server, 2.0, args.in_flight, runs[v])
             for number in range(args.rounds):
                 order = variants if number % 2 == 0 else variants[::-1]
                 for v in order:
-                    results[v].append(await window(processes[v], server, args, clients.get(v)))
-                print(f"round {number + 1}: " + ", ".join(
-                    f"{v} {results[v][-1].rate:.1f}/s" for v in variants), flush=True)  # fmt: skip
+                    measured = await window(
+                        processes[v], server, args.seconds, args.in_flight, runs[v]
+                    )
+                    results[v].append(measured)
+                rates = ", ".join(f"{v} {results[v][-1].rate:.1f}/s" for v in variants)
+                print(f"round {number + 1}: {rates}", flush=True)
     finally:
         await env.shutdown()
     return results
-
-
-def _warmup(args: argparse.Namespace) -> argparse.Namespace:
-    return argparse.Namespace(**{**vars(args), "seconds": min(2.0, args.seconds)})
 
 
 def _median(windows: list[Window], field: str) -> float:
     return statistics.median(getattr(window, field) for window in windows)
 
 
+def _ratios(results: dict[str, list[Window]], base: str, field: str) -> str:
+    pairs = zip(results["beluga"], results[base], strict=True)
+    ratios = [getattr(b, field) / getattr(h, field) for b, h in pairs]
+    rounds = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"{statistics.median(ratios):.3f} (rounds {rounds})"
+
+
 def report(results: dict[str, list[Window]], args: argparse.Namespace) -> bool:
-    """Print the table and ratios; return whether beluga met the target."""
-    print(f"\n{args.topology} topology, {args.processes} process(es), {args.in_flight} runs "
-          f"in flight, {args.rounds} rounds x {args.seconds:g} s; {platform.machine()}, "
-          f"{os.cpu_count()} cores, load average before/after {args.load_before} / "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
-    print("| variant | runs/s (median) | per-round range | CPU ms/run client | workers | server |")
-    print("|---|---|---|---|---|---|")
+    """Print the tables; return whether beluga met the target."""
+    cores = os.cpu_count() or 1
+    embedded = args.topology == "embedded"
+    print(
+        f"\n{args.topology} topology, {args.processes} process(es), {args.in_flight} runs in "
+        f"flight, {args.rounds} rounds x {args.seconds:g} s; {platform.machine()}, {cores} "
+        f"cores, Python {platform.python_version()}; load average before {args.load_before}, "
+        f"after {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+    client = "client (in worker)" if embedded else "client"
+    print(f"\n| variant | runs/s (median) | per-round range | CPU ms/run: {client} | "
+          "worker processes | Temporal server | ceiling on these cores |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     for variant, windows in results.items():
         rates = [w.rate for w in windows]
-        cpu = [_median(windows, field) for field in ("client_ms", "worker_ms", "server_ms")]
+        ceiling = 1000 * cores / _median(windows, "total_ms")
         print(f"| {variant} | {statistics.median(rates):.1f} | {min(rates):.1f}-{max(rates):.1f} "
-              f"| {cpu[0]:.2f} | {cpu[1]:.2f} | {cpu[2]:.2f} |")  # fmt: skip
-    beluga, hand = results["beluga"], results["hand"]
-    ratios = [b.rate / h.rate for b, h in zip(beluga, hand, strict=True)]
-    cpu = [
-        (b.client_ms + b.worker_ms) / (h.client_ms + h.worker_ms)
-        for b, h in zip(beluga, hand, strict=True)
-    ]
-    print(f"\nbeluga/hand runs/s: median {statistics.median(ratios):.3f} "
-          f"(rounds {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
-    print(f"beluga/hand client+worker CPU per run: median {statistics.median(cpu):.3f} "
-          f"(rounds {', '.join(f'{r:.2f}' for r in cpu)})")  # fmt: skip
-    rate = statistics.median(w.rate for w in beluga)
+              f"| {_median(windows, 'client_ms'):.2f} | {_median(windows, 'worker_ms'):.2f} "
+              f"| {_median(windows, 'server_ms'):.2f} | {ceiling:.0f} runs/s |")  # fmt: skip
+    print("\n(ceiling: runs/s if the client, workers and server had every core to themselves)")
+    for base in [v for v in results if v.startswith("hand")]:
+        print(f"beluga/{base} runs/s: {_ratios(results, base, 'rate')}")
+        print(f"beluga/{base} CPU per run, client+worker: {_ratios_cpu(results, base)}")
+    rate = _median(results["beluga"], "rate")
     met = rate >= args.target
-    print(f"target: beluga >= {args.target:g} runs/s: {rate:.1f} -> {'met' if met else 'MISSED'}")
+    verdict = "met" if met else "MISSED"
+    print(f"target: beluga >= {args.target:g} runs/s: {rate:.1f} runs/s -> {verdict}")
     return met
 
 
+def _ratios_cpu(results: dict[str, list[Window]], base: str) -> str:
+    pairs = zip(results["beluga"], results[base], strict=True)
+    ratios = [(b.client_ms + b.worker_ms) / (h.client_ms + h.worker_ms) for b, h in pairs]
+    rounds = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"{statistics.median(ratios):.3f} (rounds {rounds})"
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--topology", choices=["workers", "embedded"], default="workers")
-    parser.add_argument("--processes", type=int, default=2, help="worker processes (2)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--topology", choices=["embedded", "workers"], default="embedded")
+    parser.add_argument("--processes", type=int, default=2, help="processes per variant (2)")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per window (5)")
     parser.add_argument("--rounds", type=int, default=4, help="rounds (4)")
     parser.add_argument("--in-flight", type=int, default=32, help="runs in flight, in all (32)")
-    parser.add_argument("--target", type=float, default=100.0, help="beluga runs/s to reach")
-    parser.add_argument("--floor", action="store_true", help="also measure a no-op workflow")
+    parser.add_argument("--target", type=float, default=100.0, help="beluga runs/s (100)")
+    parser.add_argument("--floor", action="store_true", help="also run a no-op workflow")
+    parser.add_argument(
+        "--only-hand", action="store_true", help="compare with `hand` only, not unsandboxed"
+    )
     return parser.parse_args(argv)
 
 
@@ -419,7 +456,12 @@ def main() -> None:
         return
     args = parse()
     args.load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    results = asyncio.run(measure(args))
+    variants = ["beluga", "hand"]
+    if not args.only_hand:
+        variants.append("hand-unsandboxed")
+    if args.floor:
+        variants.append("noop")
+    results = asyncio.run(measure(args, variants))
     sys.exit(0 if report(results, args) else 1)
 
 
