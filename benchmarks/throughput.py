@@ -462,7 +462,12 @@ def main() -> None:
     if args.floor:
         variants.append("noop")
     results = asyncio.run(measure(args, variants))
-    sys.exit(0 if report(results, args) else 1)
+    code = 0 if report(results, args) else 1
+    # Without interpreter teardown, which Temporal's Core threads can abort
+    # (temporalio/sdk-python issue 300) and so change the exit status.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
