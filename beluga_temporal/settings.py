@@ -140,22 +140,26 @@ class ChainSettings(_Section):
     """Defaults for `Chain`s that do not set their own."""
 
     timeout: PositiveDuration = timedelta(seconds=300)
-    """Bound on a whole chain run (the workflow execution timeout)."""
+    """Bound on a whole chain run (the workflow execution timeout), for chains that set
+    none; read when a chain first compiles in a process."""
     max_retries: int = Field(default=3, ge=1)
-    """Default attempts (first one included) for chain steps without a retry policy."""
+    """Default attempts (first one included) for chain steps without a retry policy.
+    Fixed for each run when it starts."""
     retry_delay: NonNegativeDuration = timedelta(seconds=1)
-    """Default initial backoff between retries."""
+    """Default initial backoff between those retries. Fixed for each run when it starts."""
 
 
 class GraphSettings(_Section):
     """Defaults for `Graph`s that do not set their own."""
 
     max_workers: int = Field(default=10, gt=0)
-    """At most this many nodes run at once."""
+    """At most this many nodes run at once. Fixed for each run when it starts."""
     parallel_execution: bool = True
-    """`False` runs one node at a time in topological order."""
+    """`false` runs one node at a time in topological order. Fixed for each run when it
+    starts."""
     timeout: PositiveDuration = timedelta(seconds=600)
-    """Bound on a whole graph run."""
+    """Bound on a whole graph run, for graphs that set none; read when a graph first
+    compiles in a process."""
 
 
 class TLSSettings(_Section):
@@ -228,9 +232,11 @@ class HistorySettings(_Section):
     """
 
     max_events: int = Field(default=20_000, ge=50, le=50_000)
-    """Continue as new once a run's history has this many events."""
+    """Continue as new once a run's history has this many events. Fixed for each run
+    when it starts."""
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=64 * 1024, le=48 * 1024 * 1024)
-    """Continue as new once a run's history is this large, in bytes."""
+    """Continue as new once a run's history is this large, in bytes (default 20 MiB).
+    Fixed for each run when it starts."""
 
 
 class OrchestrationSettings(_Section):
@@ -297,6 +303,7 @@ class ObservabilitySettings(_Section):
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
     ] = "INFO"
+    """Lowest level of log lines written (to stderr), any case."""
     prometheus_bind: str | None = None
     """`host:port` to serve Temporal SDK metrics for Prometheus instead of OTLP."""
     capture_prompts: bool = False

@@ -126,3 +126,4 @@ if __name__ == "__main__":
     from benchmarks.chain_overhead import main as imported_main
 
     asyncio.run(imported_main())
+    raise SystemExit(h.exit_status())

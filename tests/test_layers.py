@@ -16,7 +16,7 @@ import beluga_temporal
 ROOT = Path(beluga_temporal.__file__).parent
 
 LAYERS: list[tuple[str, ...]] = [
-    ("errors",),
+    ("errors", "_sdk"),
     ("_otel_env",),
     ("settings",),
     ("plan",),

@@ -19,7 +19,12 @@ from beluga_temporal.cli._errors import Interrupted, UsageError
 from beluga_temporal.cli._io import echo_json, parse_input
 from beluga_temporal.cli._progress import follow_progress, result_with_progress
 from beluga_temporal.cli._targets import discover_module, import_module, load_target
-from beluga_temporal.client import Orchestrator, StartTarget
+from beluga_temporal.client import (
+    Orchestrator,
+    StartTarget,
+    poller_checks_done,
+    unless_stalled,
+)
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.observability import setup_observability
 from beluga_temporal.plan import MEMO_KEY, StartContext
@@ -74,10 +79,13 @@ async def _run_remote(
     )
     with _goes_on_when_interrupted(cli, run.workflow_id):
         if watch:
-            return await result_with_progress(
+            waiting = result_with_progress(
                 orch, run.workflow_id, run.run_id, console=make_console(stderr=True)
             )
-        return await orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
+        else:
+            waiting = orch.result(run.workflow_id, run.run_id, result_type=_result_type(target))
+        # A run whose workflow task keeps failing would wait silently: name the failure.
+        return await unless_stalled(orch.client, waiting, run.workflow_id, run.run_id)
 
 
 def _module_steps(target: WorkflowTarget | type) -> list[Any]:
@@ -155,6 +163,7 @@ def start(
     async def go() -> tuple[str, str]:
         orch = await cli.orchestrator(task_queue)
         started = await orch.start(resolved, value, workflow_id=workflow_id)
+        await poller_checks_done()  # its warnings (no worker polls ...) before we exit
         return started.workflow_id, started.run_id
 
     started_id, run_id = asyncio.run(go())

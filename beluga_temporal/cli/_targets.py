@@ -13,8 +13,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-import temporalio.activity
-
+from beluga_temporal import _sdk
 from beluga_temporal.cli._errors import UsageError
 from beluga_temporal.client import workflow_type_of
 from beluga_temporal.declare import Step, Target
@@ -44,14 +43,12 @@ class Discovered:
 
 def is_workflow_class(value: Any) -> bool:
     """Whether `value` is a `@workflow.defn` class."""
-    return isinstance(value, type) and hasattr(value, "__temporal_workflow_definition")
+    return _sdk.is_workflow_class(value)
 
 
 def is_activity(value: Any) -> bool:
     """Whether `value` is a `@step` or a temporalio activity definition."""
-    if isinstance(value, Step):
-        return True
-    return callable(value) and temporalio.activity._Definition.from_callable(value) is not None
+    return isinstance(value, Step) or _sdk.is_activity(value)
 
 
 def _cwd_on_path() -> None:

@@ -13,9 +13,12 @@ from typing import Any
 import temporalio.client
 import temporalio.common
 
+from beluga_temporal import _sdk
 from beluga_temporal.client._control import RunControl
 from beluga_temporal.client._errors import translate
+from beluga_temporal.client._pollers import annotate_waiting, check_pollers_soon
 from beluga_temporal.client._session import ChainSession
+from beluga_temporal.client._stalls import unless_stalled
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.plan import (
     MEMO_KEY,
@@ -55,17 +58,16 @@ def workflow_type_of(target: StartTarget) -> str:
         return target.name
     if isinstance(target, str):
         return target
-    definition = getattr(target, "__temporal_workflow_definition", None)
-    if definition is None or definition.name is None:
+    name = _sdk.workflow_name(target)
+    if name is None:
         raise DefinitionError(f"{target!r} is not a Chain, Graph or @workflow.defn class")
-    return str(definition.name)
+    return name
 
 
 def _result_type(target: StartTarget) -> Any:
     if isinstance(target, WorkflowTarget):
         return target.output_type
-    definition = getattr(target, "__temporal_workflow_definition", None)
-    return getattr(definition, "ret_type", None)
+    return _sdk.workflow_result_type(target)
 
 
 class Orchestrator(RunControl):
@@ -186,6 +188,7 @@ class Orchestrator(RunControl):
             execution_timeout=execution_timeout,
             **start_options,
         )
+        check_pollers_soon(self.client, target, task_queue or self.task_queue, handle.id)
         return WorkflowRun(handle.id, handle.result_run_id or "")
 
     async def start_handle(
@@ -276,10 +279,11 @@ class Orchestrator(RunControl):
             run_id = None  # the run went on in a new Temporal run: ask the latest
         handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
         try:
-            progress: RunProgress = await handle.query(PROGRESS_QUERY, result_type=RunProgress)
-            return progress
+            query = handle.query(PROGRESS_QUERY, result_type=RunProgress)
+            progress: RunProgress = await unless_stalled(self.client, query, workflow_id, run_id)
         except Exception as error:
             raise translate(error, workflow_id, run_id) from error
+        return await annotate_waiting(self.client, workflow_id, run_id, progress)
 
     async def watch(
         self, workflow_id: str, run_id: str | None = None, *, interval: Duration = 0.2

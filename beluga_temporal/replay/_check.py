@@ -24,6 +24,7 @@ import temporalio.client
 import temporalio.runtime
 import temporalio.worker
 
+from beluga_temporal import _sdk
 from beluga_temporal.errors import InvalidHistoryError
 from beluga_temporal.replay._recorded import recorded_plan, workflow_type
 from beluga_temporal.runtime import PlanVersions, versions_of
@@ -110,8 +111,7 @@ def load_history(path: Path) -> temporalio.client.WorkflowHistory:
 
 
 def _workflow_type(cls: type) -> str:
-    definition = getattr(cls, "__temporal_workflow_definition", None)
-    return str(getattr(definition, "name", None) or cls.__name__)
+    return _sdk.workflow_name(cls) or cls.__name__
 
 
 def _ran(name: str, plan: str | None, versions: PlanVersions | None) -> str:

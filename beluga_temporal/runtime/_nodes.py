@@ -67,10 +67,19 @@ class LocalCheckpoints:
         await temporalio.workflow.sleep(timedelta(milliseconds=1))
 
 
-def default_retry(plan: Plan, context: StartContext) -> RetryPolicy | None:
-    """The retry policy for steps that declare none: chains take theirs from settings."""
+GRAPH_STEP_RETRY = RetryPolicy()
+"""Graph steps without a retry policy: 3 attempts, from 1 s (never a worker's own
+default for hand-written workflows, which could differ between workers)."""
+
+
+def default_retry(plan: Plan, context: StartContext) -> RetryPolicy:
+    """The retry policy for steps that declare none, fixed for the whole run.
+
+    Chains take theirs from the run's defaults (`orchestration.chain.*` when the run
+    started) unless they declare `retries=`/`retry_delay=`; graphs use `GRAPH_STEP_RETRY`.
+    """
     if not isinstance(plan, ChainPlan):
-        return None
+        return GRAPH_STEP_RETRY
     defaults = context.defaults
     attempts = plan.retries if plan.retries is not None else defaults.chain_retries
     delay = plan.retry_delay if plan.retry_delay is not None else defaults.chain_retry_delay

@@ -10,6 +10,7 @@ from typing import Any
 import temporalio.client
 import temporalio.worker
 
+from beluga_temporal import _sdk
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import RetryPolicy, StepDefinition, set_default_retry
 from beluga_temporal.plugin import with_beluga_plugin
@@ -36,7 +37,7 @@ def workflows_of(targets: Iterable[WorkerTarget]) -> list[type]:
     for target in targets:
         if isinstance(target, WorkflowTarget):
             generated.append(target)
-        elif isinstance(target, type) and hasattr(target, "__temporal_workflow_definition"):
+        elif _sdk.is_workflow_class(target):
             classes.setdefault(_workflow_name(target), target)
         else:
             raise DefinitionError(
@@ -53,8 +54,7 @@ def workflows_of(targets: Iterable[WorkerTarget]) -> list[type]:
 
 
 def _workflow_name(cls: type) -> str:
-    definition = getattr(cls, "__temporal_workflow_definition", None)
-    return str(getattr(definition, "name", None) or cls.__name__)
+    return _sdk.workflow_name(cls) or cls.__name__
 
 
 def step_activities(

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli._procs import REPO, Proc, child_env, group_commands, group_is_gone
+from tests.cli._procs import (
+    REPO,
+    Proc,
+    child_env,
+    child_pids,
+    group_commands,
+    group_is_gone,
+    processes_gone,
+)
 
 DEMO = [sys.executable, "-m", "workers.demo"]
 
@@ -98,11 +106,14 @@ def test_keep_running_serves_the_web_ui_until_stopped(
         assert url is not None
         with urllib.request.urlopen(url.group(1), timeout=10) as page:
             assert page.status == 200
+        servers = child_pids(demo.popen.pid, "start-dev")  # in a session of their own
+        assert servers, "no embedded dev server found"
         (os.killpg if to_group else os.kill)(demo.popen.pid, sig)
         code = demo.popen.wait(30)
         demo.wait_for_line("Stopped.")
         assert code == 0, demo.output
         assert group_is_gone(demo.popen.pid), group_commands(demo.popen.pid)
+        assert processes_gone(servers), f"server {servers} outlived the demo"
     finally:
         demo.stop()
 
@@ -112,7 +123,7 @@ def test_ctrl_c_while_the_server_starts_leaves_no_server(tmp_path: Path) -> None
     try:
         deadline = time.monotonic() + 30
         # Interrupt once the dev server process exists, before it serves.
-        while not any("start-dev" in cmd for cmd in group_commands(demo.popen.pid)):
+        while not (servers := child_pids(demo.popen.pid, "start-dev")):
             assert time.monotonic() < deadline, demo.output
             time.sleep(0.01)
         os.kill(demo.popen.pid, signal.SIGINT)  # the demo only: the server must be stopped by it
@@ -120,5 +131,6 @@ def test_ctrl_c_while_the_server_starts_leaves_no_server(tmp_path: Path) -> None
         assert code == 130, demo.output
         demo.wait_for_line("Interrupted before the order finished")
         assert group_is_gone(demo.popen.pid), group_commands(demo.popen.pid)
+        assert processes_gone(servers), f"server {servers} outlived the demo"
     finally:
         demo.stop()

@@ -234,3 +234,43 @@ def group_commands(pgid: int) -> list[str]:
         if int(fields[2]) == pgid and fields[0] != "Z":
             found.append(cmdline.replace(b"\0", b" ").decode(errors="replace").strip())
     return found
+
+
+def child_pids(pid: int, marker: str) -> list[int]:
+    """Live children of `pid` whose command line contains `marker` (e.g. "start-dev").
+
+    Embedded servers run in their own session, outside their parent's process group:
+    find them by parent, while the parent lives.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # exited meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp
+        if int(fields[1]) == pid and fields[0] != "Z" and marker.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def processes_gone(pids: list[int], timeout: float = 10.0) -> bool:
+    """Whether every process in `pids` has ended (zombies count as ended) in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state not in ("Z", "X"):
+                alive.append(pid)
+        if not alive:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
