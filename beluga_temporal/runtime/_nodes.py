@@ -180,9 +180,7 @@ class NodeCalls:
             arg,
             usage=self.record.progress.usage,
             node=self.record.progress.nodes[node.name],
-            # Only a label the activity type does not already give: every summary is one
-            # more payload, converted and visited in each workflow task.
-            summary=None if node.name == options.name else node.name,
+            summary=node.name,
             check_input=new,
         )
         if options.local:
