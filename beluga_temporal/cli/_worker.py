@@ -12,6 +12,12 @@ import temporalio.worker
 
 from beluga_temporal.cli._context import CliContext, pass_cli
 from beluga_temporal.cli._errors import UsageError
+from beluga_temporal.cli._processes import (
+    SUPERVISED_OPTION,
+    Supervisor,
+    child_command,
+    stop_when_stdin_closes,
+)
 from beluga_temporal.cli._signals import stop_on_signals
 from beluga_temporal.cli._targets import Discovered, discover
 from beluga_temporal.client import Orchestrator, workflow_type_of
@@ -75,11 +81,14 @@ async def run_worker(
     task_queue: str,
     concurrency: int | None,
     grace: float,
+    supervised: bool = False,
     **worker_options: Any,
 ) -> None:
     """Connect, run a worker on `task_queue` until SIGINT/SIGTERM, then drain it.
 
-    `worker_options` go to `create_worker` (e.g. `deployment_options(...)`).
+    `supervised`: also stop when standard input closes (a `--processes` child whose
+    supervisor is gone). `worker_options` go to `create_worker` (e.g.
+    `deployment_options(...)`).
     """
     # Before connecting: the client's BelugaPlugin then adds the tracing interceptor
     # and the process default runtime exports Temporal's SDK metrics.
@@ -99,6 +108,7 @@ async def run_worker(
     )
     workflows = _check_unique_types(found)
     with stop_on_signals() as stop:
+        orphaned = asyncio.ensure_future(stop_when_stdin_closes(stop)) if supervised else None
         async with worker:
             log.info(
                 "worker started",
@@ -109,7 +119,33 @@ async def run_worker(
             )
             await stop.wait()
             log.info("worker stopping", task_queue=task_queue, grace_period_s=grace)
+        if orphaned is not None:
+            orphaned.cancel()
     log.info("worker stopped", task_queue=task_queue)
+
+
+async def run_processes(
+    cli: CliContext, worker_args: list[str], task_queue: str, processes: int
+) -> int:
+    """Run `processes` worker processes on `task_queue` until SIGINT/SIGTERM."""
+    setup_observability(cli.settings())
+    command = child_command(_global_args(cli), worker_args)
+    log.info("worker processes starting", task_queue=task_queue, processes=processes)
+    code = await Supervisor(command, processes).run()
+    log.info("worker processes stopped", task_queue=task_queue, exit_code=code)
+    return code
+
+
+def _global_args(cli: CliContext) -> list[str]:
+    # `--config` reaches the children through BELUGA_CONFIG, exported by the root.
+    args = []
+    if cli.address:
+        args += ["--address", cli.address]
+    if cli.namespace:
+        args += ["--namespace", cli.namespace]
+    if cli.debug:
+        args.append("--debug")
+    return args
 
 
 def _discover_or_fail(specs: tuple[str, ...]) -> Discovered:
@@ -152,6 +188,15 @@ def _discover_or_fail(specs: tuple[str, ...]) -> Discovered:
     show_default=True,
     help="How runs move between deployment versions: pinned runs stay on their version.",
 )
+@click.option(
+    "--processes",
+    "-p",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes on the task queue (one core each; stopped together).",
+)
+@click.option(SUPERVISED_OPTION, "supervised", is_flag=True, hidden=True)
 @pass_cli
 def worker(
     cli: CliContext,
@@ -162,6 +207,8 @@ def worker(
     deployment_name: str | None,
     build_id: str | None,
     versioning: str,
+    processes: int,
+    supervised: bool,
 ) -> None:
     """Run a worker hosting every Chain, Graph, workflow class and step found.
 
@@ -170,9 +217,20 @@ def worker(
     gracefully on SIGINT/SIGTERM: polling stops, in-flight activities get the grace
     period to finish. With `--deployment-name` and `--build-id` the worker takes part
     in Temporal's Worker Deployment versioning (`temporal worker deployment
-    set-current-version` routes new runs to a build).
+    set-current-version` routes new runs to a build). `--processes N` runs N such
+    workers on the queue.
     """
     options = deployment_options(deployment_name, build_id, versioning)
-    found = _discover_or_fail(modules)
+    found = _discover_or_fail(modules)  # bad modules fail once, before any child starts
     queue = cli.task_queue(task_queue)
-    asyncio.run(run_worker(cli, found, queue, concurrency, grace_period, **options))
+    if processes == 1:
+        run = run_worker(cli, found, queue, concurrency, grace_period, supervised, **options)
+        asyncio.run(run)
+        return
+    args = [*modules, "--task-queue", queue, "--grace-period", repr(grace_period)]
+    if concurrency is not None:
+        args += ["--concurrency", str(concurrency)]
+    if options:
+        args += ["--deployment-name", str(deployment_name), "--build-id", str(build_id)]
+        args += ["--versioning", versioning]
+    raise click.exceptions.Exit(asyncio.run(run_processes(cli, args, queue, processes)))

@@ -232,11 +232,11 @@ class Orchestrator(RunControl):
             settle = not await is_time_skipping(self.client)
             _describe_run(target, start_options, settle)
         args = [] if input is None and not isinstance(target, WorkflowTarget) else [input]
-        await check_start_input(self.client, name, workflow_id, args)
+        raw = await check_start_input(self.client, name, workflow_id, args)
         try:
             return await self.client.start_workflow(
                 name,
-                args=args,
+                args=raw,
                 id=workflow_id,
                 task_queue=task_queue or self.task_queue,
                 execution_timeout=timeout,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import os
@@ -32,6 +33,7 @@ from beluga_temporal.observability._tracing import (
     INSTRUMENTATION_NAME,
     RedactingSpanExporter,
     install_tracer_provider,
+    otlp_base_url,
     otlp_span_exporter,
     traces_url,
 )
@@ -62,6 +64,17 @@ class Observability:
     def exports_traces(self) -> bool:
         """Whether spans are exported (tracing on and an endpoint configured)."""
         return traces_url(self.settings) is not None
+
+    @functools.cached_property
+    def records_steps(self) -> bool:
+        """Whether step attempts are worth recording: their metrics or spans go somewhere.
+
+        True when metrics are exported, spans are exported, or the application installed
+        its own meter provider (which it reads itself). Without any, recording an
+        attempt would cost every step ~40 µs for numbers nobody reads.
+        """
+        exports_metrics = self.settings.metrics_enabled and otlp_base_url(self.settings)
+        return self.meter_provider is None or self.exports_traces or bool(exports_metrics)
 
     def tracing_interceptor(self) -> TracingInterceptors:
         """Return Temporal's tracing interceptor (see `tracing_interceptor`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -157,17 +158,15 @@ class StepOptions:
         A step with its own task queue never runs locally unless it asked to: local
         activities run on the workflow's worker, whatever queue the step names.
         """
-        run_local = self.local if self.local is not None else local and self.task_queue is None
-        return dataclasses.replace(
-            self,
-            retry=self.retry or retry,
-            local=run_local,
-            settle_cancelled=settle_cancelled,
-        )
+        return _resolved(self, retry, local, settle_cancelled)
 
     def activity_kwargs(self) -> dict[str, Any]:
         """Return the keyword arguments for `workflow.execute_activity`."""
-        retry = self.retry or _default_retry
+        # Built once per options and process default: every step of every run asks.
+        return dict(_activity_kwargs(self, _default_retry))
+
+    def _activity_kwargs(self, default_retry: RetryPolicy) -> dict[str, Any]:
+        retry = self.retry or default_retry
         kwargs: dict[str, Any] = {
             "start_to_close_timeout": self.start_to_close,
             "schedule_to_close_timeout": self.schedule_to_close,
@@ -199,6 +198,22 @@ class StepOptions:
             "local": self.local,
             "circuit_breaker": self.circuit_breaker,
         }
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(
+    options: StepOptions, retry: RetryPolicy | None, local: bool, settle_cancelled: bool
+) -> StepOptions:
+    # Cached: every run resolves the same few options the same way.
+    run_local = options.local if options.local is not None else local and options.task_queue is None
+    return dataclasses.replace(
+        options, retry=options.retry or retry, local=run_local, settle_cancelled=settle_cancelled
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _activity_kwargs(options: StepOptions, default_retry: RetryPolicy) -> dict[str, Any]:
+    return options._activity_kwargs(default_retry)
 
 
 _WAIT_CANCELLATION = temporalio.workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED

@@ -55,15 +55,19 @@ class RunDefaults:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form (memo, markers, snapshots)."""
-        return dataclasses.asdict(self)
+        # Flat values: not `dataclasses.asdict`, which deep-copies and costs ~10x more
+        # (every start writes this memo, every run reads it).
+        return {name: getattr(self, name) for name in _DEFAULTS_FIELDS}
 
     @classmethod
     def from_json(cls, data: Any) -> RunDefaults:
         """Read the JSON form; unknown keys (a newer writer) are ignored."""
         if not isinstance(data, dict):
             return cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: v for k, v in data.items() if k in _DEFAULTS_FIELDS})
+
+
+_DEFAULTS_FIELDS = tuple(field.name for field in dataclasses.fields(RunDefaults))
 
 
 @functools.cache
@@ -127,9 +131,20 @@ def validate_run_input(plan: Plan, value: Any) -> Any:
     model = plan.state_model if isinstance(plan, GraphPlan) else None
     if model is None:
         return value
-    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(model)
+    adapter = _state_adapter(model)
     try:
         validated = adapter.validate_python({} if value is None else value)
     except pydantic.ValidationError as error:
         raise InvalidInputError(f"invalid input for '{plan.name}': {error}") from None
     return adapter.dump_python(validated, mode="json")
+
+
+_ADAPTERS: dict[type[Any], pydantic.TypeAdapter[Any]] = {}
+
+
+def _state_adapter(model: type[Any]) -> pydantic.TypeAdapter[Any]:
+    # Built once per model, not per start: building one costs more than validating.
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = pydantic.TypeAdapter(model)
+    return adapter

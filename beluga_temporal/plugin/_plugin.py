@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable, Sequence
 import temporalio.client
 import temporalio.plugin
 import temporalio.worker
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import ConnectConfig, ServiceClient
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from beluga_temporal.observability import current_observability, quiet_core_runtime
+from beluga_temporal.plugin._converter import pydantic_converter
 from beluga_temporal.security import EncryptionCodec, encryption_codec_of, with_encryption
 from beluga_temporal.settings import BelugaSettings
 
@@ -51,7 +51,7 @@ def sandboxed_runner(existing: WorkflowRunner | None = None) -> WorkflowRunner:
 def _converter(existing: DataConverter | None, *, codec: EncryptionCodec) -> DataConverter:
     # Keep a converter the user chose on purpose; replace only the JSON-only default.
     if existing is None or existing is DataConverter.default:
-        existing = pydantic_data_converter
+        existing = pydantic_converter
     return with_encryption(existing, codec)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import temporalio.api.common.v1
 import temporalio.client
+import temporalio.common
 import temporalio.converter
 import temporalio.workflow
 from temporalio.exceptions import ApplicationError
@@ -50,8 +51,16 @@ def set_payload_size_limit(limit: int | None) -> None:
 
 
 def encoded_size(payloads: Sequence[temporalio.api.common.v1.Payload]) -> int:
-    """Return the size Temporal measures for a list of payloads (one `Payloads` blob)."""
-    return temporalio.api.common.v1.Payloads(payloads=list(payloads)).ByteSize()
+    """Return the size Temporal measures for a list of payloads (one `Payloads` blob).
+
+    Computed from each payload's size as protobuf frames it (a one-byte tag, the
+    length as a varint, the payload), without copying the payloads into a message.
+    """
+    total = 0
+    for payload in payloads:
+        size = payload.ByteSize()
+        total += 1 + max(1, (size.bit_length() + 6) // 7) + size
+    return total
 
 
 def check_payload(
@@ -74,15 +83,30 @@ def check_encoded(what: str, payloads: Sequence[temporalio.api.common.v1.Payload
         raise PayloadTooLargeError(what, size, _limit)
 
 
+CODEC_MARGIN = 64 * 1024
+"""Bytes a payload codec may add to a start input (encryption adds about 100)."""
+
+
 async def check_start_input(
     client: temporalio.client.Client, workflow: str, workflow_id: str, args: Sequence[Any]
-) -> None:
-    """Raise `PayloadTooLargeError` before starting a run whose input is over the limit.
+) -> list[temporalio.common.RawValue]:
+    """Convert a run's input once; raise `PayloadTooLargeError` if it is over the limit.
 
-    Encodes with the client's data converter (codec included), as the start would.
+    Returns the converted payloads as `RawValue`s, which `Client.start_workflow` sends
+    as they are (after its codec): the input is converted once, not once to measure
+    and once to send. The size is that of the converted payloads; within
+    `CODEC_MARGIN` of the limit it is measured after the client's codec, as sent.
     """
-    payloads = await client.data_converter.encode(args)
-    check_encoded(f"input of workflow '{workflow}' (id '{workflow_id}')", payloads)
+    context = temporalio.converter.WorkflowSerializationContext(
+        namespace=client.namespace, workflow_id=workflow_id
+    )
+    converter = client.data_converter.with_context(context)
+    payloads = converter.payload_converter.to_payloads(args)
+    what = f"input of workflow '{workflow}' (id '{workflow_id}')"
+    if encoded_size(payloads) > _limit - CODEC_MARGIN:
+        codec = converter.payload_codec
+        check_encoded(what, await codec.encode(payloads) if codec else payloads)
+    return [temporalio.common.RawValue(payload) for payload in payloads]
 
 
 def check_workflow_payload(what: str, value: Any) -> None:

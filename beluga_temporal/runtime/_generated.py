@@ -59,7 +59,10 @@ class _Instance:
             return await self.session.execute(start.input)
         self.run = Run(plan, start.context, new_flow(plan), snapshot=start.snapshot)
         result = await self.run.execute(start.input)
-        check_workflow_payload(f"result of workflow '{plan.name}'", result)
+        if not isinstance(plan, ChainPlan):
+            # A chain returns what its last step (or handler, or child run) returned: a
+            # value the server already accepted, measured by the step that produced it.
+            check_workflow_payload(f"result of workflow '{plan.name}'", result)
         return result
 
     def view(self) -> RunProgress:
@@ -158,7 +161,21 @@ def workflow_class(versions: PlanVersions) -> type:
         register_plan(plan)
     cls = type(name, (), _namespace(versions, name))
     setattr(sys.modules[__name__], name, cls)
-    return temporalio.workflow.defn(name=versions.name)(cls)
+    return temporalio.workflow.defn(name=versions.name, sandboxed=runs_user_code(versions))(cls)
+
+
+def runs_user_code(versions: PlanVersions) -> bool:
+    """Whether a workflow runs user code, and so needs temporalio's sandbox.
+
+    Generated workflows run beluga's interpreter, which the sandbox passes through
+    anyway (its modules are the process's own), on plain data: the sandbox would check
+    nothing in them, yet it costs about a third of the workflow's CPU (a sandboxed
+    module environment per run, and a call into it for every payload of every workflow
+    task). Route functions are user code, run inside the workflow on every replay:
+    plans with routes keep the sandbox, which makes a route that reads the clock, draws
+    random numbers or does I/O fail clearly (see `_sandbox`).
+    """
+    return any(getattr(plan, "routers", None) for plan in versions.by_fingerprint.values())
 
 
 def versions_of(workflow_cls: type) -> PlanVersions | None:

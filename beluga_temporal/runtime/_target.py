@@ -43,6 +43,7 @@ class WorkflowTarget(abc.ABC):
                     f"got {old!r}"
                 )
         self._plan: Plan | None = None
+        self._fingerprint: tuple[Plan, str] | None = None
         self._workflow: type | None = None
         self._compiling = False
 
@@ -84,7 +85,11 @@ class WorkflowTarget(abc.ABC):
     @property
     def fingerprint(self) -> str:
         """The plan's fingerprint: the identity of this version of the declaration."""
-        return fingerprint(self.compile())
+        plan = self.compile()
+        # Computed once per plan, not per start: it hashes the whole plan's JSON.
+        if self._fingerprint is None or self._fingerprint[0] is not plan:
+            self._fingerprint = (plan, fingerprint(plan))
+        return self._fingerprint[1]
 
     @property
     def versions(self) -> PlanVersions:

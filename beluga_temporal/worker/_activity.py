@@ -64,7 +64,8 @@ def _attempt(name: str, non_retryable: tuple[str, ...]) -> Iterator[None]:
             raise
         raise converted from raised
     finally:
-        if current_observability() is not None:
+        observability = current_observability()
+        if observability is not None and observability.records_steps:
             record_attempt(name, error, time.perf_counter() - started)
 
 

@@ -114,3 +114,17 @@ def test_grpc_protocol_builds_a_grpc_exporter() -> None:
 def test_tracing_disabled_builds_no_exporter() -> None:
     settings = ObservabilitySettings(otlp_endpoint="http://x:4318", tracing_enabled=False)
     assert otlp_span_exporter(settings) is None
+
+
+def test_step_attempts_are_recorded_only_when_something_reads_them(
+    receivers: tuple[OTLPReceiver, OTLPReceiver],
+) -> None:
+    first, _ = receivers
+    assert not setup_observability(BelugaSettings()).records_steps  # no exporter at all
+    assert setup_observability(settings_for(first)).records_steps  # metrics and spans
+    metrics_only = settings_for(first, tracing_enabled=False)
+    assert setup_observability(metrics_only).records_steps
+    traces_only = settings_for(first, metrics_enabled=False)
+    assert setup_observability(traces_only).records_steps
+    nothing = settings_for(first, metrics_enabled=False, tracing_enabled=False)
+    assert not setup_observability(nothing).records_steps

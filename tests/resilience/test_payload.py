@@ -151,3 +151,45 @@ async def test_oversized_run_result_fails_the_run_naming_the_workflow(
             )
     assert "PayloadTooLargeError" in str(caught.value)
     assert "result of workflow 'payload-final' is 2.50 MiB" in str(caught.value)
+
+
+async def test_a_start_input_that_fits_only_before_encryption_is_refused(
+    dev_runtime: LocalRuntime, task_queue: str
+) -> None:
+    # The input is converted once and measured; near the limit it is measured as sent,
+    # after the codec (encryption adds about 100 bytes).
+    from temporalio.api.common.v1 import Payloads
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from beluga_temporal import BelugaPlugin
+    from beluga_temporal.security import EncryptionCodec
+
+    def value(size: int) -> dict[str, str]:
+        return {"blob": "x" * size}
+
+    empty = pydantic_data_converter.payload_converter.to_payloads([value(0)])
+    overhead = Payloads(payloads=empty).ByteSize()
+    fits_plain = value(DEFAULT_PAYLOAD_SIZE_LIMIT - overhead - 10)
+    plain = Orchestrator(dev_runtime.client, task_queue)
+    sealed = await Orchestrator.connect(
+        dev_runtime.client.service_client.config.target_host,
+        task_queue=task_queue,
+        plugins=[BelugaPlugin(payload_codec=EncryptionCodec(b"k" * 32))],
+    )
+    chain = Chain("payload-near-limit", steps=[echo])
+    with pytest.raises(PayloadTooLargeError) as caught:
+        await sealed.start(chain, fits_plain)
+    assert caught.value.size > DEFAULT_PAYLOAD_SIZE_LIMIT
+    run = await plain.start(chain, fits_plain)  # no worker: it only has to be accepted
+    await plain.terminate(run.workflow_id)
+
+
+@pytest.mark.parametrize("size", [0, 1, 100, 127, 128, 16_383, 16_384, MIB, 3 * MIB])
+def test_encoded_size_is_what_protobuf_measures(size: int) -> None:
+    from temporalio.api.common.v1 import Payload, Payloads
+
+    from beluga_temporal.resilience._payload import encoded_size
+
+    payloads = [Payload(metadata={"encoding": b"json/plain"}, data=b"x" * size)] * 2
+    assert encoded_size(payloads) == Payloads(payloads=payloads).ByteSize()
+    assert encoded_size([]) == 0
