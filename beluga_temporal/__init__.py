@@ -14,6 +14,7 @@ from beluga_temporal.client import (
     WorkflowStarter,
 )
 from beluga_temporal.declare import Chain, Graph, RetryPolicy, Step, StepOptions, step
+from beluga_temporal.engine import ErrorInfo, NodeProgress, RunProgress, Usage
 from beluga_temporal.errors import (
     BelugaError,
     CircuitBreakerNotDeclaredError,
@@ -44,7 +45,6 @@ from beluga_temporal.resilience import (
     last_heartbeat_details,
     step_context,
 )
-from beluga_temporal.runtime import ErrorInfo, NodeProgress, RunProgress, Usage
 from beluga_temporal.settings import BelugaSettings
 from beluga_temporal.state import Change, InMemoryStore, SqliteStore, StateStore
 from beluga_temporal.worker import create_worker

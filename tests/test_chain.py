@@ -173,6 +173,13 @@ async def test_create_workflow_execute_and_get_result(
     orch = Orchestrator(time_skipping_runtime.client, task_queue)
     async with create_worker(time_skipping_runtime.client, task_queue, targets=[order_chain]):
         wf = orch.create_workflow(order_chain, workflow_id=f"my-workflow-{uuid.uuid4()}")
-        workflow_id, run_id = await wf.execute(Order(order_id="o-4", amount=1, items=["a"]))
+        workflow_id, run_id = await wf.start(Order(order_id="o-4", amount=1, items=["a"]))
         result = await wf.get_result(workflow_id, run_id)
+        # The Beluga documents' spelling: `execute` starts too, returning ids at once.
+        seed_style = orch.create_workflow(order_chain, workflow_id=f"my-workflow-{uuid.uuid4()}")
+        started = await seed_style.execute(Order(order_id="o-5", amount=2, items=["a"]))
+        assert started.workflow_id == seed_style.workflow_id
+        assert started.run_id
+        second = await seed_style.get_result(*started)
     assert result == Receipt(order_id="o-4", charged=1.2, status="charged")
+    assert second == Receipt(order_id="o-5", charged=2.4, status="charged")

@@ -31,8 +31,8 @@ from beluga_temporal import (
     step,
 )
 from beluga_temporal.cli import cli
+from beluga_temporal.engine import versions_of
 from beluga_temporal.plan import process_defaults
-from beluga_temporal.runtime import versions_of
 from beluga_temporal.worker import workflows_of
 from tests import composition_examples as cx
 

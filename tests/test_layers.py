@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("plan",),
     ("resilience", "memory", "state", "security"),
     ("observability",),
-    ("runtime",),
+    ("engine",),
     ("plugin",),
     ("worker", "client"),
     ("local", "replay"),

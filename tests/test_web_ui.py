@@ -25,8 +25,8 @@ from beluga_temporal import (
     create_worker,
     step,
 )
+from beluga_temporal.engine import STEP_METADATA
 from beluga_temporal.llm import llm_step
-from beluga_temporal.runtime import STEP_METADATA
 from tests import composition_examples as cx
 
 HistoryEvent = temporalio.api.history.v1.HistoryEvent

@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from beluga_temporal.engine import WorkflowTarget
 from beluga_temporal.plan import GraphPlan, identity
-from beluga_temporal.runtime import WorkflowTarget
 
 Identity = Mapping[str, Any]
 _NODE_OPTIONS = ("child", "map", "reads", "fallback_reads", "compensate_reads")

@@ -7,8 +7,8 @@ import click
 from beluga_temporal.cli._diff import diff_targets
 from beluga_temporal.cli._errors import EXIT_FAILURE
 from beluga_temporal.cli._targets import load_graph
+from beluga_temporal.engine import WorkflowTarget
 from beluga_temporal.plan import to_dot, to_mermaid
-from beluga_temporal.runtime import WorkflowTarget
 
 
 def render(target: WorkflowTarget, fmt: str) -> str:

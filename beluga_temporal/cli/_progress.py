@@ -13,7 +13,7 @@ from rich.table import Table
 
 from beluga_temporal.cli._console import make_console
 from beluga_temporal.client import Orchestrator
-from beluga_temporal.runtime import NodeProgress, RunProgress
+from beluga_temporal.engine import NodeProgress, RunProgress
 
 _STYLES = {
     "pending": "dim",

@@ -25,10 +25,10 @@ from beluga_temporal.client import (
     poller_checks_done,
     unless_stalled,
 )
+from beluga_temporal.engine import WorkflowTarget
 from beluga_temporal.local import LocalRuntime
 from beluga_temporal.observability import setup_observability
 from beluga_temporal.plan import MEMO_KEY, StartContext
-from beluga_temporal.runtime import WorkflowTarget
 
 _input_option = click.option(
     "--input",

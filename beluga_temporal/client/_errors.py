@@ -9,6 +9,7 @@ import temporalio.exceptions
 import temporalio.service
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from beluga_temporal.engine import GRAPH_FAILED, STEP_FAILED, describe, details_of
 from beluga_temporal.errors import (
     BelugaError,
     ConfigurationError,
@@ -19,7 +20,6 @@ from beluga_temporal.errors import (
     StepFailedError,
     WorkflowAlreadyStartedError,
 )
-from beluga_temporal.runtime import GRAPH_FAILED, STEP_FAILED, describe, details_of
 
 
 def translate(

@@ -19,6 +19,7 @@ from beluga_temporal.client._errors import translate
 from beluga_temporal.client._pollers import annotate_waiting, check_pollers_soon
 from beluga_temporal.client._session import ChainSession
 from beluga_temporal.client._stalls import unless_stalled
+from beluga_temporal.engine import CLOSE_SIGNAL, PROGRESS_QUERY, RunProgress, WorkflowTarget
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.plan import (
     MEMO_KEY,
@@ -30,7 +31,6 @@ from beluga_temporal.plan import (
 )
 from beluga_temporal.plugin import BelugaPlugin, is_time_skipping
 from beluga_temporal.resilience import check_start_input
-from beluga_temporal.runtime import CLOSE_SIGNAL, PROGRESS_QUERY, RunProgress, WorkflowTarget
 from beluga_temporal.settings import BelugaSettings
 
 DEFAULT_TASK_QUEUE = "beluga-workflows"
@@ -347,21 +347,30 @@ class Orchestrator(RunControl):
 
 
 class WorkflowStarter:
-    """The seed's `CreateWorkflow` handle: `execute(input)` then `get_result(id, run_id)`."""
+    """A target with a fixed workflow id: `start(input)`, then `get_result(id, run_id)`.
+
+    The Beluga AI documents call this `CreateWorkflow(...).Execute(...)`, which starts a
+    run and returns its ids without waiting; `execute` keeps that name and meaning for
+    code ported from them. Unlike `Orchestrator.execute` it does not wait: prefer `start`.
+    """
 
     def __init__(self, orch: Orchestrator, target: StartTarget, workflow_id: str | None) -> None:
         self._orch = orch
         self.target = target
         self.workflow_id = workflow_id
 
-    async def execute(self, input: Any = None, **start_options: Any) -> WorkflowRun:
-        """Start the workflow and return `(workflow_id, run_id)`."""
+    async def start(self, input: Any = None, **start_options: Any) -> WorkflowRun:
+        """Start the workflow and return `(workflow_id, run_id)` without waiting."""
         return await self._orch.start(
             self.target, input, workflow_id=self.workflow_id, **start_options
         )
 
+    async def execute(self, input: Any = None, **start_options: Any) -> WorkflowRun:
+        """The Beluga documents' name for `start`: returns `(workflow_id, run_id)`."""
+        return await self.start(input, **start_options)
+
     async def get_result(self, workflow_id: str, run_id: str | None = None) -> Any:
-        """Wait for the result of a run started by `execute`."""
+        """Wait for the result of a run started by `start`."""
         return await self._orch.result(workflow_id, run_id, result_type=_result_type(self.target))
 
 

@@ -24,7 +24,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from beluga_temporal.runtime import RunProgress
+from beluga_temporal.engine import RunProgress
 
 logger = logging.getLogger("beluga_temporal.client")
 

@@ -8,9 +8,9 @@ import temporalio.client
 import temporalio.common
 
 from beluga_temporal.client._errors import translate
+from beluga_temporal.engine import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, WorkflowTarget
 from beluga_temporal.plan import MEMO_KEY, process_defaults
 from beluga_temporal.plugin import is_time_skipping
-from beluga_temporal.runtime import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, WorkflowTarget
 
 if TYPE_CHECKING:
     from beluga_temporal.client._orchestrator import Orchestrator

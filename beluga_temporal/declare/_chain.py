@@ -8,6 +8,7 @@ from typing import Any
 from beluga_temporal.declare._defaults import default_timeout
 from beluga_temporal.declare._step import Step
 from beluga_temporal.declare._target import Runnable, Target, as_runnable, as_step, child_plan
+from beluga_temporal.engine import WorkflowTarget
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import (
     ChainPlan,
@@ -18,7 +19,6 @@ from beluga_temporal.plan import (
     positive,
     to_timedelta,
 )
-from beluga_temporal.runtime import WorkflowTarget
 
 
 class Chain(Target):

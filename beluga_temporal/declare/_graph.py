@@ -8,6 +8,7 @@ from typing import Any
 from beluga_temporal.declare._graph_compile import DeclaredNode, compile_graph
 from beluga_temporal.declare._step import Step, step
 from beluga_temporal.declare._target import Runnable, Target, as_runnable, as_step
+from beluga_temporal.engine import WorkflowTarget
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import (
     Duration,
@@ -17,7 +18,6 @@ from beluga_temporal.plan import (
     positive,
     to_timedelta,
 )
-from beluga_temporal.runtime import WorkflowTarget
 
 NodeRef = str | Step[Any, Any]
 """A node, by name or by the step it runs (a typo in a step reference is a NameError)."""

@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 import pydantic
 import temporalio.activity
 
+from beluga_temporal.engine import call_step
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import (
     Duration,
@@ -22,7 +23,6 @@ from beluga_temporal.plan import (
     to_timedelta,
 )
 from beluga_temporal.resilience import CircuitBreaker, breaker_name
-from beluga_temporal.runtime import call_step
 
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from beluga_temporal.declare._step import Step
+from beluga_temporal.engine import WorkflowTarget
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.local import shared_runtime
 from beluga_temporal.plan import ChainPlan, Plan, to_dot, to_mermaid
-from beluga_temporal.runtime import WorkflowTarget
 
 
 class Target(WorkflowTarget):

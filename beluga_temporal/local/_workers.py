@@ -24,9 +24,9 @@ import temporalio.worker
 
 from beluga_temporal import _sdk
 from beluga_temporal.client import step_queue
+from beluga_temporal.engine import WorkflowTarget
 from beluga_temporal.errors import ConfigurationError, DefinitionError
 from beluga_temporal.plan import StepDefinition
-from beluga_temporal.runtime import WorkflowTarget
 from beluga_temporal.worker import Overrides, WorkerTarget, create_worker
 
 logger = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ import temporalio.runtime
 import temporalio.worker
 
 from beluga_temporal import _sdk
+from beluga_temporal.engine import PlanVersions, versions_of
 from beluga_temporal.errors import InvalidHistoryError
 from beluga_temporal.replay._recorded import recorded_plan, workflow_type
-from beluga_temporal.runtime import PlanVersions, versions_of
 
 Status = Literal["OK", "UNKNOWN PLAN", "NON-DETERMINISTIC", "FAIL"]
 

@@ -16,8 +16,8 @@ import temporalio.api.history.v1
 import temporalio.client
 import temporalio.converter
 
+from beluga_temporal.engine import CONTINUE_KEY, START_ACTIVITY
 from beluga_temporal.plan import MEMO_KEY, StartContext
-from beluga_temporal.runtime import CONTINUE_KEY, START_ACTIVITY
 
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 """Marker name (Temporal core's wire format) of a local activity's result."""

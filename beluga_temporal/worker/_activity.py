@@ -21,10 +21,10 @@ import temporalio.activity
 import temporalio.common
 from temporalio.exceptions import ApplicationError
 
+from beluga_temporal.engine import STEP_METADATA
 from beluga_temporal.observability import current_observability, record_attempt
 from beluga_temporal.plan import StepDefinition
 from beluga_temporal.resilience import check_encoded
-from beluga_temporal.runtime import STEP_METADATA
 from beluga_temporal.worker._errors import (
     INPUT_VALIDATION_ERROR,
     RESULT_TYPE_ERROR,

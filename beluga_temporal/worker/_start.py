@@ -15,10 +15,10 @@ from typing import Any
 import temporalio.activity
 from temporalio.exceptions import ApplicationError
 
+from beluga_temporal.engine import INVALID_RUN_INPUT, START_ACTIVITY, PlanVersions, versions_of
 from beluga_temporal.errors import InvalidInputError
 from beluga_temporal.plan import StartContext, process_defaults, validate_run_input
 from beluga_temporal.plugin import is_time_skipping
-from beluga_temporal.runtime import INVALID_RUN_INPUT, START_ACTIVITY, PlanVersions, versions_of
 
 
 def start_activity(workflows: Iterable[type]) -> Callable[..., Any]:

@@ -11,10 +11,7 @@ import temporalio.client
 import temporalio.worker
 
 from beluga_temporal import _sdk
-from beluga_temporal.errors import DefinitionError
-from beluga_temporal.plan import RetryPolicy, StepDefinition, set_default_retry
-from beluga_temporal.plugin import with_beluga_plugin
-from beluga_temporal.runtime import (
+from beluga_temporal.engine import (
     MAP_BATCH_WORKFLOW,
     MapBatch,
     WorkflowTarget,
@@ -23,6 +20,9 @@ from beluga_temporal.runtime import (
     versions_of,
     workflow_classes,
 )
+from beluga_temporal.errors import DefinitionError
+from beluga_temporal.plan import RetryPolicy, StepDefinition, set_default_retry
+from beluga_temporal.plugin import with_beluga_plugin
 from beluga_temporal.worker._activity import StepBody
 from beluga_temporal.worker._start import start_activity
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from beluga_temporal import LocalRuntime, Orchestrator
 from beluga_temporal.cli import EXIT_USAGE, cli
 from tests.cli._procs import BELUGA, REPO, TEMPORAL, Proc, child_env
-from tests.runtime.start_app import fanout
+from tests.engine.start_app import fanout
 
 
 def set_current_version(address: str, deployment: str, build_id: str) -> None:
@@ -48,7 +48,7 @@ async def test_a_versioned_worker_runs_generated_workflows(
     deployment = f"orders-{uuid.uuid4().hex[:8]}"
     worker = Proc(
         [
-            BELUGA, "--address", address, "worker", "tests.runtime.start_app:fanout",
+            BELUGA, "--address", address, "worker", "tests.engine.start_app:fanout",
             "--task-queue", task_queue, "--deployment-name", deployment, "--build-id", "b1",
             "--grace-period", "1", *options,
         ],
@@ -70,6 +70,6 @@ async def test_a_versioned_worker_runs_generated_workflows(
 
 
 def test_a_build_id_without_a_deployment_name_is_a_usage_error() -> None:
-    result = CliRunner().invoke(cli, ["worker", "tests.runtime.start_app", "--build-id", "b1"])
+    result = CliRunner().invoke(cli, ["worker", "tests.engine.start_app", "--build-id", "b1"])
     assert result.exit_code == EXIT_USAGE
     assert "--deployment-name and --build-id go together" in result.stderr

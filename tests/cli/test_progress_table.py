@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from beluga_temporal.cli import format_duration, make_console, progress_table
-from beluga_temporal.runtime import NodeProgress, RunProgress
+from beluga_temporal.engine import NodeProgress, RunProgress
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 LONG_ERROR = "PaymentDeclined: " + "the card issuer declined the charge " * 6

@@ -15,8 +15,8 @@ import temporalio.workflow
 
 from beluga_temporal import Graph, LocalRuntime, Orchestrator, create_worker, step
 from beluga_temporal.client import poller_checks_done, pollers
+from beluga_temporal.engine import RunProgress
 from beluga_temporal.errors import ExecutionError
-from beluga_temporal.runtime import RunProgress
 
 
 @step

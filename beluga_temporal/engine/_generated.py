@@ -17,13 +17,13 @@ from typing import Any
 
 import temporalio.workflow
 
+from beluga_temporal.engine._core import Run, new_flow
+from beluga_temporal.engine._plans import register_plan
+from beluga_temporal.engine._progress import PROGRESS_QUERY, NodeProgress, RunProgress
+from beluga_temporal.engine._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, SessionRun
+from beluga_temporal.engine._versions import PlanVersions, begin
 from beluga_temporal.plan import ChainPlan, run_summary
 from beluga_temporal.resilience import check_workflow_payload
-from beluga_temporal.runtime._core import Run, new_flow
-from beluga_temporal.runtime._plans import register_plan
-from beluga_temporal.runtime._progress import PROGRESS_QUERY, NodeProgress, RunProgress
-from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE, SessionRun
-from beluga_temporal.runtime._versions import PlanVersions, begin
 
 _VERSIONS: dict[str, PlanVersions] = {}
 _counter = 0
@@ -45,7 +45,7 @@ class _Instance:
         self.session: SessionRun | None = None
         self._closed = False  # a close signal can arrive before the session exists
 
-    async def execute(self, arg: Any) -> Any:
+    async def run_workflow(self, arg: Any) -> Any:
         start = await begin(self.versions, arg)
         plan = start.plan
         # The Web UI shows these "current details" (answered by the worker, kept in no
@@ -56,9 +56,9 @@ class _Instance:
             self.session = SessionRun(plan, start.context, start.snapshot)
             if self._closed:
                 self.session.close()
-            return await self.session.execute(start.input)
+            return await self.session.drive(start.input)
         self.run = Run(plan, start.context, new_flow(plan), snapshot=start.snapshot)
-        result = await self.run.execute(start.input)
+        result = await self.run.drive(start.input)
         if not isinstance(plan, ChainPlan):
             # A chain returns what its last step (or handler, or child run) returned: a
             # value the server already accepted, measured by the step that produced it.
@@ -91,7 +91,7 @@ def _init(self: Any) -> None:
 
 
 async def _run(self: Any, arg: Any = None) -> Any:
-    return await self._beluga.execute(arg)
+    return await self._beluga.run_workflow(arg)
 
 
 def _progress(self: Any) -> RunProgress:

@@ -15,14 +15,14 @@ from typing import Any
 
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from beluga_temporal.plan import NodePlan
-from beluga_temporal.runtime._failures import (
+from beluga_temporal.engine._failures import (
     MAP_INPUT_ERROR,
     NodeFailure,
     describe,
     is_cancellation,
 )
-from beluga_temporal.runtime._nodes import LocalCheckpoints
+from beluga_temporal.engine._nodes import LocalCheckpoints
+from beluga_temporal.plan import NodePlan
 
 SUSPENDED = object()
 """Returned by a map node that stopped mid-way so that the run can continue as new."""
@@ -86,7 +86,7 @@ class MapRun:
         self._done: asyncio.Queue[tuple[int, asyncio.Task[Any]]] = asyncio.Queue()
         self._finished: dict[int, Any] = {}  # out-of-order results waiting for their turn
 
-    async def execute(self) -> Any:
+    async def drive(self) -> Any:
         """Run the remaining items; return the results, or `SUSPENDED`."""
         next_index = len(self.results)
         try:

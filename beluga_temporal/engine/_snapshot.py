@@ -15,7 +15,7 @@ from typing import Any
 
 import pydantic
 
-from beluga_temporal.runtime._progress import NodeProgress, Usage
+from beluga_temporal.engine._progress import NodeProgress, Usage
 
 CONTINUE_KEY = "__beluga_continue__"
 """Key (wire format) marking a workflow argument as a continue-as-new snapshot."""

@@ -15,7 +15,7 @@ from temporalio.worker import Replayer
 
 from beluga_temporal import BelugaPlugin, LocalRuntime, Orchestrator, create_worker
 from beluga_temporal.errors import GraphExecutionError
-from tests.runtime import routes_app as app
+from tests.engine import routes_app as app
 
 Route = Callable[[dict[str, Any]], str]
 
@@ -46,7 +46,7 @@ async def test_a_non_deterministic_route_fails_the_run_naming_the_route(
     error = caught.value
     assert (error.node, error.error_type) == ("start", "RoutingError")
     assert sorted(error.skipped) == ["left", "right"]
-    assert f"route function tests.runtime.routes_app:{route.__name__} of 'start'" in error.error
+    assert f"route function tests.engine.routes_app:{route.__name__} of 'start'" in error.error
     assert f"is not deterministic: it uses {uses}," in error.error
     assert "read clocks, random numbers and I/O in a step" in error.error
 

@@ -27,13 +27,13 @@ from beluga_temporal.cli import cli
 from beluga_temporal.errors import InvalidInputError
 from beluga_temporal.plan import process_defaults
 from tests.cli._procs import BELUGA, REPO, TEMPORAL, child_env
-from tests.runtime.start_app import fanout, long_chain, tickets
+from tests.engine.start_app import fanout, long_chain, tickets
 
 OTHER_SETTINGS = {
     "BELUGA_ORCHESTRATION__GRAPH__PARALLEL_EXECUTION": "false",
     "BELUGA_ORCHESTRATION__GRAPH__MAX_WORKERS": "1",
 }
-FANOUT = "tests.runtime.start_app:fanout"
+FANOUT = "tests.engine.start_app:fanout"
 
 
 def temporal_start(runtime: LocalRuntime, workflow_type: str, queue: str, value: Any) -> str:
@@ -163,7 +163,7 @@ def test_a_continued_run_names_its_plan_in_its_snapshot(
     del started["memo"]  # the plan is still in the snapshot argument
     stripped = tmp_path / "stripped.json"
     stripped.write_text(json.dumps(data))
-    target = "tests.runtime.start_app:long_chain"
+    target = "tests.engine.start_app:long_chain"
     result = CliRunner().invoke(
         cli, ["replay", str(continued_history), str(stripped), "-t", target]
     )

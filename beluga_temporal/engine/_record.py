@@ -15,17 +15,17 @@ from typing import Any
 
 import temporalio.workflow
 
-from beluga_temporal.plan import MEMO_KEY, Plan, StartContext
-from beluga_temporal.resilience import check_workflow_payload
-from beluga_temporal.runtime._progress import (
+from beluga_temporal.engine._progress import (
     LISTED_NODES,
     NodeProgress,
     NodeStatus,
     RunProgress,
     RunStatus,
 )
-from beluga_temporal.runtime._snapshot import Snapshot, decode_node, encode_node
-from beluga_temporal.runtime._tracing import RunTrace
+from beluga_temporal.engine._snapshot import Snapshot, decode_node, encode_node
+from beluga_temporal.engine._tracing import RunTrace
+from beluga_temporal.plan import MEMO_KEY, Plan, StartContext
+from beluga_temporal.resilience import check_workflow_payload
 
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "skipped", "cancelled"})
 RECENT = 50

@@ -17,7 +17,7 @@ import temporalio.client
 
 from beluga_temporal import Chain, Graph, LocalRuntime, Orchestrator, create_worker
 from beluga_temporal.plan import MEMO_KEY
-from tests.runtime._deploy import b, c, chain, events, graph, scheduled, task_failures, until, x
+from tests.engine._deploy import b, c, chain, events, graph, scheduled, task_failures, until, x
 
 Build = Callable[..., Chain | Graph]
 KINDS = pytest.mark.parametrize("build", [graph, chain], ids=["graph", "chain"])

@@ -16,6 +16,10 @@ from typing import Any
 import temporalio.workflow
 from temporalio.exceptions import ApplicationError
 
+from beluga_temporal.engine._core import Run
+from beluga_temporal.engine._flow import ChainFlow
+from beluga_temporal.engine._progress import NodeProgress, RunProgress
+from beluga_temporal.engine._snapshot import CONTINUE_KEY, Snapshot
 from beluga_temporal.plan import HISTORY_KEY, MEMO_KEY, ChainPlan, MemoryPlan, StartContext
 from beluga_temporal.resilience import (
     PAYLOAD_TOO_LARGE,
@@ -23,10 +27,6 @@ from beluga_temporal.resilience import (
     check_payload,
     check_workflow_payload,
 )
-from beluga_temporal.runtime._core import Run
-from beluga_temporal.runtime._flow import ChainFlow
-from beluga_temporal.runtime._progress import NodeProgress, RunProgress
-from beluga_temporal.runtime._snapshot import CONTINUE_KEY, Snapshot
 
 TURN_UPDATE = "beluga.turn"
 """Update name (wire format) that runs one turn of a session and returns its output."""
@@ -63,7 +63,7 @@ class SessionRun:
         nodes = {node.name: NodeProgress(step=node.runs) for node in self.plan.nodes}
         return RunProgress(name=self.plan.name, kind="chain", nodes=nodes, plan=self.context.plan)
 
-    async def execute(self, start: Any) -> Any:
+    async def drive(self, start: Any) -> Any:
         """Run the first turn (if any input), then serve turns until closed."""
         if start is not None:
             await self.turn(start)
@@ -81,7 +81,7 @@ class SessionRun:
             turn_input = self._with_memory(value)
             self._check_size(turn_input)
             self._turn = Run(self.plan, self.context, ChainFlow(new_input=True), continues=False)
-            output = await self._turn.execute(turn_input)
+            output = await self._turn.drive(turn_input)
             self._save(value, output)
             self.last = output
             return output

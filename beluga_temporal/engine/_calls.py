@@ -17,9 +17,9 @@ import temporalio.api.common.v1
 import temporalio.common
 import temporalio.workflow
 
+from beluga_temporal.engine._progress import NodeProgress, Usage
 from beluga_temporal.plan import StepOptions
 from beluga_temporal.resilience import check_step_input
-from beluga_temporal.runtime._progress import NodeProgress, Usage
 
 STEP_METADATA = "beluga-step"
 """Payload metadata key (wire format) carrying a step's usage and attempt as JSON."""

@@ -135,7 +135,7 @@ async def test_a_finish_point_not_chosen_by_a_route_does_not_fail_the_run(
 
 
 def test_the_mermaid_drawing_marks_finish_points() -> None:
-    target = "tests.runtime.test_finish_points:SIDE_BRANCH"
+    target = "tests.engine.test_finish_points:SIDE_BRANCH"
     result = CliRunner().invoke(cli, ["graph", "show", target])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()

@@ -16,8 +16,8 @@ from temporalio.client import Client
 
 from beluga_temporal import Chain, LocalRuntime, Orchestrator, create_worker
 from tests import graph_examples as gx
-from tests.runtime import histories as hx
-from tests.runtime import local_mode as lm
+from tests.engine import histories as hx
+from tests.engine import local_mode as lm
 
 SCHEDULED = "ACTIVITY_TASK_SCHEDULED"
 DONE = "WORKFLOW_EXECUTION_COMPLETED"

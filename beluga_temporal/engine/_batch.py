@@ -15,12 +15,12 @@ from typing import Any
 import temporalio.workflow
 from temporalio.exceptions import ApplicationError
 
+from beluga_temporal.engine._calls import call_child, call_step
+from beluga_temporal.engine._failures import NodeFailure
+from beluga_temporal.engine._map import MapRun
+from beluga_temporal.engine._nodes import LocalCheckpoints, child_workflow_id, default_retry
+from beluga_temporal.engine._plans import plan_for
 from beluga_temporal.plan import NodePlan, Plan, StartContext
-from beluga_temporal.runtime._calls import call_child, call_step
-from beluga_temporal.runtime._failures import NodeFailure
-from beluga_temporal.runtime._map import MapRun
-from beluga_temporal.runtime._nodes import LocalCheckpoints, child_workflow_id, default_retry
-from beluga_temporal.runtime._plans import plan_for
 
 MAP_BATCH_WORKFLOW = "beluga.map-batch"
 """Workflow type (wire format) of a batch of a map node's items."""
@@ -113,7 +113,7 @@ class MapBatch:
             offset=offset,
         )
         try:
-            return list(await mapped.execute())
+            return list(await mapped.drive())
         except NodeFailure as failure:
             raise ApplicationError(
                 str(failure), type=failure.error_type, non_retryable=True

@@ -9,11 +9,11 @@ from __future__ import annotations
 import abc
 from typing import Any
 
+from beluga_temporal.engine._failures import invalid_input
+from beluga_temporal.engine._graph_state import GraphState, GraphStateError
+from beluga_temporal.engine._sandbox import RouteRunner
+from beluga_temporal.engine._snapshot import Snapshot
 from beluga_temporal.plan import GraphPlan, NodePlan
-from beluga_temporal.runtime._failures import invalid_input
-from beluga_temporal.runtime._graph_state import GraphState, GraphStateError
-from beluga_temporal.runtime._sandbox import RouteRunner
-from beluga_temporal.runtime._snapshot import Snapshot
 
 
 class Flow(abc.ABC):

@@ -12,6 +12,15 @@ from typing import Any
 import temporalio.workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
+from beluga_temporal.engine._calls import call_child, call_step
+from beluga_temporal.engine._failures import (
+    ErrorInfo,
+    describe,
+    is_cancellation,
+    step_failed,
+)
+from beluga_temporal.engine._flow import Flow
+from beluga_temporal.engine._record import Recorder
 from beluga_temporal.plan import (
     MEMO_KEY,
     ChainPlan,
@@ -24,15 +33,6 @@ from beluga_temporal.plan import (
     fingerprint,
     run_summary,
 )
-from beluga_temporal.runtime._calls import call_child, call_step
-from beluga_temporal.runtime._failures import (
-    ErrorInfo,
-    describe,
-    is_cancellation,
-    step_failed,
-)
-from beluga_temporal.runtime._flow import Flow
-from beluga_temporal.runtime._record import Recorder
 
 LOCAL_CHECKPOINT = 200
 """Local activities a run completes before it lets its workflow task end (see below)."""

@@ -22,7 +22,7 @@ from beluga_temporal import (
     RunProgress,
     create_worker,
 )
-from tests.runtime import long_runs as lr
+from tests.engine import long_runs as lr
 
 Bound = Callable[[int], None]
 

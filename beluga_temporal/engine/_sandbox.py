@@ -21,8 +21,8 @@ from typing import Any
 import temporalio.workflow
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
+from beluga_temporal.engine._failures import ROUTING_ERROR
 from beluga_temporal.plan import RouterPlan, qualified_name
-from beluga_temporal.runtime._failures import ROUTING_ERROR
 
 
 class RouteRunner:

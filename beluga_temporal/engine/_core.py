@@ -18,16 +18,16 @@ from typing import Any
 import temporalio.workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
+from beluga_temporal.engine._batch import BatchPlan, run_batch
+from beluga_temporal.engine._failures import NodeFailure, describe, is_cancellation
+from beluga_temporal.engine._flow import ChainFlow, Flow, GraphFlow
+from beluga_temporal.engine._map import SUSPENDED, MapRun, items_of
+from beluga_temporal.engine._nodes import NodeCalls
+from beluga_temporal.engine._outcome import Outcome
+from beluga_temporal.engine._progress import NodeStatus, RunProgress
+from beluga_temporal.engine._record import Recorder
+from beluga_temporal.engine._snapshot import CONTINUE_KEY, Snapshot
 from beluga_temporal.plan import ChainPlan, NodePlan, Plan, StartContext
-from beluga_temporal.runtime._batch import BatchPlan, run_batch
-from beluga_temporal.runtime._failures import NodeFailure, describe, is_cancellation
-from beluga_temporal.runtime._flow import ChainFlow, Flow, GraphFlow
-from beluga_temporal.runtime._map import SUSPENDED, MapRun, items_of
-from beluga_temporal.runtime._nodes import NodeCalls
-from beluga_temporal.runtime._outcome import Outcome
-from beluga_temporal.runtime._progress import NodeStatus, RunProgress
-from beluga_temporal.runtime._record import Recorder
-from beluga_temporal.runtime._snapshot import CONTINUE_KEY, Snapshot
 
 Completion = tuple[str, "asyncio.Task[Any]"]
 FAILURES = (ActivityError, ApplicationError, ChildWorkflowError, NodeFailure)
@@ -88,12 +88,12 @@ class Run:
         """The live progress (cumulative across continue-as-new)."""
         return self.record.progress
 
-    async def execute(self, run_input: Any) -> Any:
+    async def drive(self, run_input: Any) -> Any:
         """Run every node and return the result (or continue as new)."""
         with self.record.tracing():
-            return await self._execute(run_input)
+            return await self._drive(run_input)
 
-    async def _execute(self, run_input: Any) -> Any:
+    async def _drive(self, run_input: Any) -> Any:
         if not self._resumed:
             self.flow.start(run_input)
         try:
@@ -163,7 +163,7 @@ class Run:
             on_item=functools.partial(self.record.items_done, node.name),
             checkpoints=self.calls.checkpoints,
         )
-        outcome = await mapped.execute()
+        outcome = await mapped.drive()
         if outcome is SUSPENDED:
             self._maps[node.name] = results
             return SUSPENDED
@@ -190,7 +190,7 @@ class Run:
             checkpoints=self.calls.checkpoints,
             concurrency=split.children,
         )
-        outcome = await mapped.execute()
+        outcome = await mapped.drive()
         if outcome is SUSPENDED:
             self._maps[node.name] = done
             return SUSPENDED

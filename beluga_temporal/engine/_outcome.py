@@ -12,9 +12,9 @@ from __future__ import annotations
 import temporalio.workflow
 from temporalio.exceptions import ApplicationError
 
+from beluga_temporal.engine._failures import graph_failed, step_failed_error
+from beluga_temporal.engine._record import Recorder
 from beluga_temporal.plan import ChainPlan, GraphPlan, Plan
-from beluga_temporal.runtime._failures import graph_failed, step_failed_error
-from beluga_temporal.runtime._record import Recorder
 
 
 class Outcome:

@@ -5,9 +5,9 @@ never does I/O, reads clocks or randomness, or imports anything non-deterministi
 `openai`, no `structlog`, no HTTP clients).
 """
 
-from beluga_temporal.runtime._batch import MAP_BATCH_WORKFLOW, MapBatch, uses_batches
-from beluga_temporal.runtime._calls import STEP_METADATA, call_step
-from beluga_temporal.runtime._failures import (
+from beluga_temporal.engine._batch import MAP_BATCH_WORKFLOW, MapBatch, uses_batches
+from beluga_temporal.engine._calls import STEP_METADATA, call_step
+from beluga_temporal.engine._failures import (
     GRAPH_FAILED,
     INVALID_RUN_INPUT,
     STEP_FAILED,
@@ -15,8 +15,8 @@ from beluga_temporal.runtime._failures import (
     describe,
     details_of,
 )
-from beluga_temporal.runtime._generated import versions_of
-from beluga_temporal.runtime._progress import (
+from beluga_temporal.engine._generated import versions_of
+from beluga_temporal.engine._progress import (
     PROGRESS_QUERY,
     NodeProgress,
     NodeStatus,
@@ -24,10 +24,10 @@ from beluga_temporal.runtime._progress import (
     RunStatus,
     Usage,
 )
-from beluga_temporal.runtime._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
-from beluga_temporal.runtime._snapshot import CONTINUE_KEY
-from beluga_temporal.runtime._target import WorkflowTarget, unique_steps, workflow_classes
-from beluga_temporal.runtime._versions import START_ACTIVITY, PlanVersions
+from beluga_temporal.engine._session import CLOSE_SIGNAL, MEMORY_QUERY, TURN_UPDATE
+from beluga_temporal.engine._snapshot import CONTINUE_KEY
+from beluga_temporal.engine._target import WorkflowTarget, unique_steps, workflow_classes
+from beluga_temporal.engine._versions import START_ACTIVITY, PlanVersions
 
 __all__ = [
     "CLOSE_SIGNAL",

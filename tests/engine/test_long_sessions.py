@@ -18,7 +18,7 @@ from beluga_temporal import (
 )
 from beluga_temporal.memory import BufferMemory, WindowMemory
 from beluga_temporal.resilience import set_payload_size_limit
-from tests.runtime import long_runs as lr
+from tests.engine import long_runs as lr
 
 
 @step

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from beluga_temporal import Chain, Graph, LocalRuntime, Orchestrator, create_worker
-from tests.runtime import long_runs as lr
+from tests.engine import long_runs as lr
 
 pytestmark = [pytest.mark.scale, pytest.mark.timeout(600)]
 

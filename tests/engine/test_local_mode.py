@@ -26,9 +26,9 @@ from beluga_temporal import (
     create_worker,
 )
 from tests import graph_examples as gx
+from tests.engine import histories as hx
+from tests.engine import local_mode as lm
 from tests.examples import Order, Receipt
-from tests.runtime import histories as hx
-from tests.runtime import local_mode as lm
 
 
 @pytest.fixture(params=["time_skipping_runtime", "dev_runtime"])

@@ -31,7 +31,7 @@ from opentelemetry.util.types import AttributeValue
 from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider
 from temporalio.exceptions import ApplicationError
 
-from beluga_temporal.runtime._progress import NodeProgress
+from beluga_temporal.engine._progress import NodeProgress
 
 INSTRUMENTATION_NAME = "beluga_temporal"
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from beluga_temporal.engine._generated import workflow_class
+from beluga_temporal.engine._versions import PlanVersions
 from beluga_temporal.errors import DefinitionError
 from beluga_temporal.plan import (
     Plan,
@@ -22,8 +24,6 @@ from beluga_temporal.plan import (
     fingerprint,
     validate_run_input,
 )
-from beluga_temporal.runtime._generated import workflow_class
-from beluga_temporal.runtime._versions import PlanVersions
 
 
 class WorkflowTarget(abc.ABC):

@@ -21,10 +21,10 @@ import temporalio.common
 import temporalio.workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from beluga_temporal.engine._failures import INVALID_RUN_INPUT, describe, invalid_input
+from beluga_temporal.engine._snapshot import CONTINUE_KEY, Snapshot, is_snapshot
 from beluga_temporal.errors import UnknownPlanError
 from beluga_temporal.plan import MEMO_KEY, Plan, StartContext, fingerprint
-from beluga_temporal.runtime._failures import INVALID_RUN_INPUT, describe, invalid_input
-from beluga_temporal.runtime._snapshot import CONTINUE_KEY, Snapshot, is_snapshot
 
 START_ACTIVITY = "beluga.start"
 """Local activity (wire format) a worker runs to start a run no beluga starter set up."""

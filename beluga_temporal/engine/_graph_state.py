@@ -17,9 +17,9 @@ from typing import Any
 
 import pydantic
 
+from beluga_temporal.engine._failures import ROUTING_ERROR, STATE_CONFLICT, NodeFailure
+from beluga_temporal.engine._sandbox import RouteRunner
 from beluga_temporal.plan import GraphPlan
-from beluga_temporal.runtime._failures import ROUTING_ERROR, STATE_CONFLICT, NodeFailure
-from beluga_temporal.runtime._sandbox import RouteRunner
 
 
 class GraphStateError(NodeFailure):
