@@ -108,3 +108,22 @@ def test_the_layer_check_sees_imports_inside_functions(tmp_path: Path) -> None:
         assert any(where.startswith("plan/_layer_probe.py") for _, _, where in _edges())
     finally:
         sample.unlink()
+
+
+def _pictured_layers() -> list[tuple[str, ...]]:
+    """The layers as docs/architecture.md draws them, bottom to top (first column)."""
+    text = (ROOT.parent / "docs" / "architecture.md").read_text()
+    picture = text.split("```text", 1)[1].split("```", 1)[0]
+    layers: list[tuple[str, ...]] = []
+    names: list[str] = []
+    for line in picture.splitlines():
+        if line.strip().startswith(("├", "└")):
+            layers.append(tuple(names))
+            names = []
+        elif line.strip().startswith("│"):
+            names += line.split("│")[1].split()
+    return layers[::-1]
+
+
+def test_the_architecture_picture_is_drawn_from_these_layers() -> None:
+    assert _pictured_layers() == LAYERS
