@@ -147,6 +147,19 @@ class HandWrittenLocalOrderGraph:
         return await _hand_written_dag(_local, order)
 
 
+@workflow.defn(name="bench-order-graph-hand-written-local-unsandboxed", sandboxed=False)
+class HandWrittenLocalUnsandboxedOrderGraph:
+    """The local DAG outside temporalio's sandbox, as beluga runs plans without routes.
+
+    The fair baseline for beluga's local mode: a generated workflow without route
+    functions skips the sandbox too (see docs/guides/speed.md).
+    """
+
+    @workflow.run
+    async def run(self, order: State) -> State:
+        return await _hand_written_dag(_local, order)
+
+
 @workflow.defn(name="bench-noop")
 class NoopWorkflow:
     """Returns its input: a start, one workflow task and a result (the server's floor)."""

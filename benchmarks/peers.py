@@ -1,11 +1,13 @@
-"""Peer comparison: the seed's six-node order DAG on eight systems, in one run.
+"""Peer comparison: the seed's six-node order DAG on nine systems, in one run.
 
 Systems (steps doing no work; the same node functions everywhere):
 
 - beluga `Graph`, remote activities, started normally;
 - beluga `Graph`, local activities, started eagerly;
 - hand-written temporalio, remote activities, started normally;
-- hand-written temporalio, local activities, started eagerly;
+- hand-written temporalio, local activities, started eagerly (in temporalio's sandbox,
+  as users write workflows, and with `sandboxed=False`, as beluga runs plans without
+  routes: the like-for-like baseline);
 - a no-op temporalio workflow started eagerly: the server's floor;
 - DBOS on SQLite; LangGraph in memory; LangGraph with SQLite checkpoints.
 
@@ -17,7 +19,8 @@ Then the workflow tasks of each Temporal system's runs are counted from their hi
 and those of one beluga run of each mode are listed with what triggered them.
 
 Exits 1 when a target is missed:
-- beluga local p50 <= 1.10 x hand-written local+eager p50;
+- beluga local p50 <= 1.10 x hand-written local+eager p50, against both the sandboxed
+  and the unsandboxed hand-written DAG;
 - beluga remote p50 >= 1.6 x beluga local p50;
 - aim (reported, not enforced): beluga local p50 <= 2 x the no-op floor.
 
@@ -50,6 +53,7 @@ from benchmarks._order_dag import (
     ORDER,
     STEPS,
     HandWrittenLocalOrderGraph,
+    HandWrittenLocalUnsandboxedOrderGraph,
     HandWrittenOrderGraph,
     NoopWorkflow,
     State,
@@ -61,6 +65,7 @@ BELUGA_REMOTE = "beluga remote"
 BELUGA_LOCAL = "beluga local (eager)"
 HAND_REMOTE = "hand-written remote"
 HAND_LOCAL = "hand-written local (eager)"
+HAND_LOCAL_UNSANDBOXED = "hand-written local (eager), unsandboxed"
 FLOOR = "no-op workflow (eager): floor"
 DBOS = "DBOS, SQLite"
 LANGGRAPH_MEMORY = "LangGraph, in memory"
@@ -116,12 +121,19 @@ class TemporalRuns:
 
 
 def temporal_runs(client: temporalio.client.Client, queue: str) -> list[TemporalRuns]:
-    """The five Temporal systems, on one client and task queue."""
+    """The six Temporal systems, on one client and task queue."""
     return [
         TemporalRuns(BELUGA_REMOTE, client, queue, order_graph, eager=False),
         TemporalRuns(BELUGA_LOCAL, client, queue, local_order_graph, eager=True),
         TemporalRuns(HAND_REMOTE, client, queue, "bench-order-graph-hand-written", eager=False),
         TemporalRuns(HAND_LOCAL, client, queue, "bench-order-graph-hand-written-local", eager=True),
+        TemporalRuns(
+            HAND_LOCAL_UNSANDBOXED,
+            client,
+            queue,
+            "bench-order-graph-hand-written-local-unsandboxed",
+            eager=True,
+        ),
         TemporalRuns(FLOOR, client, queue, "bench-noop", eager=True),
     ]
 
@@ -198,6 +210,7 @@ def ratio_rows(by: dict[str, System]) -> list[list[str]]:
         return pooled, f"{min(per_block):.2f}-{max(per_block):.2f}x"
 
     local_hand, local_hand_blocks = ratio(BELUGA_LOCAL, HAND_LOCAL)
+    like_for_like, like_for_like_blocks = ratio(BELUGA_LOCAL, HAND_LOCAL_UNSANDBOXED)
     remote_local, remote_local_blocks = ratio(BELUGA_REMOTE, BELUGA_LOCAL)
     local_floor, local_floor_blocks = ratio(BELUGA_LOCAL, FLOOR)
     parity, parity_blocks = ratio(BELUGA_REMOTE, HAND_REMOTE)
@@ -205,6 +218,10 @@ def ratio_rows(by: dict[str, System]) -> list[list[str]]:
     return [
         ["beluga local / hand-written local+eager", f"{local_hand:.3f}x", local_hand_blocks,
          h.check("beluga local / hand-written local+eager (p50)", local_hand, LOCAL_VS_HAND)],
+        ["beluga local / hand-written local+eager, unsandboxed", f"{like_for_like:.3f}x",
+         like_for_like_blocks,
+         h.check("beluga local / hand-written local+eager, unsandboxed (p50)", like_for_like,
+                 LOCAL_VS_HAND)],
         ["beluga remote / beluga local", f"{remote_local:.3f}x", remote_local_blocks,
          h.check("beluga remote / beluga local (p50)", remote_local, REMOTE_VS_LOCAL,
                  at_least=True)],
@@ -261,7 +278,7 @@ def arguments() -> argparse.Namespace:
 async def main() -> None:
     args = arguments()
     _peers.require_peers()
-    print(f"peers: six-node order DAG on eight systems · {h.machine()}")
+    print(f"peers: six-node order DAG on nine systems · {h.machine()}")
     started = time.perf_counter()
     async with contextlib.AsyncExitStack() as stack:
         env = await stack.enter_async_context(h.server("dev"))
@@ -273,6 +290,7 @@ async def main() -> None:
                     local_order_graph,
                     HandWrittenOrderGraph,
                     HandWrittenLocalOrderGraph,
+                    HandWrittenLocalUnsandboxedOrderGraph,
                     NoopWorkflow,
                 ],
                 activities=list(STEPS.values()),
