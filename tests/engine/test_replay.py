@@ -13,7 +13,7 @@ from tests import graph_examples as gx
 from tests.examples import order_chain
 from tests.histories.record import CASES
 
-HISTORIES = Path(__file__).parent / "histories"
+HISTORIES = Path(__file__).parents[1] / "histories"
 
 
 def load(filename: str) -> WorkflowHistory:
