@@ -33,13 +33,9 @@ from beluga_temporal import (
 from beluga_temporal.cli import cli
 from beluga_temporal.engine import versions_of
 from beluga_temporal.plan import process_defaults
+from beluga_temporal.testing import run_with_worker
 from beluga_temporal.worker import workflows_of
 from tests import composition_examples as cx
-
-
-async def run(rt: LocalRuntime, queue: str, target: Any, value: Any, **kw: Any) -> Any:
-    async with create_worker(rt.client, queue, targets=[target]):
-        return await Orchestrator(rt.client, queue).execute(target, value, **kw)
 
 
 async def child_events(
@@ -69,8 +65,8 @@ async def test_nested_graph_and_chain_run_as_child_workflows(
 ) -> None:
     rt = time_skipping_runtime
     workflow_id = f"nested-{uuid.uuid4().hex[:8]}"
-    result = await run(
-        rt, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT, workflow_id=workflow_id
+    result = await run_with_worker(
+        rt.client, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT, workflow_id=workflow_id
     )
     assert result == cx.NESTED_ORDER_RESULT
 
@@ -108,7 +104,9 @@ async def test_chain_step_runs_a_nested_chain_and_passes_its_output_on(
     outer = Chain(
         "outer-chain", steps=[cx.prepare, Chain("inner-chain", steps=[cx.pack]), cx.label]
     )
-    result = await run(time_skipping_runtime, task_queue, outer, {"order": "o-2"})
+    result = await run_with_worker(
+        time_skipping_runtime.client, task_queue, outer, {"order": "o-2"}
+    )
     assert result == {"order": "o-2", "prepared": True, "packed": True, "label": "L-o-2"}
 
 
@@ -131,7 +129,9 @@ async def test_nested_graph_merges_only_what_it_changed(
     outer.add_node("mark", mark_k)
     outer.add_edge("prepare", "sub").add_edge("prepare", "mark")
     outer.set_entry_point("prepare")
-    result = await run(time_skipping_runtime, task_queue, outer, {"order": "o-3", "k": 1})
+    result = await run_with_worker(
+        time_skipping_runtime.client, task_queue, outer, {"order": "o-3", "k": 1}
+    )
     assert result == {"order": "o-3", "k": 2, "prepared": True, "packed": True}
 
 
@@ -143,8 +143,11 @@ async def test_nested_graph_with_its_own_state_model(
     outer.add_node("parcel", cx.PARCEL_GRAPH)
     outer.add_edge("prepare", "parcel")
     outer.set_entry_point("prepare")
-    result = await run(
-        time_skipping_runtime, task_queue, outer, {"order": "o-4", "weight": 2, "note": "fragile"}
+    result = await run_with_worker(
+        time_skipping_runtime.client,
+        task_queue,
+        outer,
+        {"order": "o-4", "weight": 2, "note": "fragile"},
     )
     # The child validated its input (weight coerced to a float, 'fee' defaulted).
     assert result == {
@@ -156,7 +159,9 @@ async def test_nested_graph_with_its_own_state_model(
     }
 
     with pytest.raises(GraphExecutionError) as caught:
-        await run(time_skipping_runtime, task_queue, outer, {"order": "o-5", "weight": "heavy"})
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, outer, {"order": "o-5", "weight": "heavy"}
+        )
     assert caught.value.node == "parcel"
     assert caught.value.error_type == "InvalidRunInput"
     assert "parcel-graph" in str(caught.value)
@@ -196,8 +201,8 @@ async def test_child_failure_names_the_node_and_the_childs_failing_node(
     failing.set_entry_point("reserve")
     order = uuid.uuid4().hex[:8]
     with pytest.raises(GraphExecutionError) as caught:
-        await run(
-            time_skipping_runtime, task_queue, cx.order_graph(failing, "fails-inside"),
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, cx.order_graph(failing, "fails-inside"),
             {"order": order, "amount": 1},
         )  # fmt: skip
     error = caught.value
@@ -214,7 +219,7 @@ async def test_nested_chain_failure_names_the_step(
 ) -> None:
     outer = Chain("outer-fails", steps=[cx.prepare, Chain("inner-fails", steps=[cx.boom])])
     with pytest.raises(StepFailedError) as caught:
-        await run(time_skipping_runtime, task_queue, outer, {"order": "o-6"})
+        await run_with_worker(time_skipping_runtime.client, task_queue, outer, {"order": "o-6"})
     assert caught.value.step == "inner-fails"
     assert "step 'boom' of 'inner-fails' failed: ValueError: card o-6 declined" in str(caught.value)
 
@@ -303,8 +308,12 @@ async def test_child_ids_stay_unique_across_continue_as_new(
     monkeypatch.setenv("BELUGA_ORCHESTRATION__HISTORY__MAX_EVENTS", "50")
     try:
         workflow_id = f"long-{uuid.uuid4().hex[:8]}"
-        result = await run(
-            time_skipping_runtime, task_queue, cx.LONG_CHAIN, {"n": 0}, workflow_id=workflow_id
+        result = await run_with_worker(
+            time_skipping_runtime.client,
+            task_queue,
+            cx.LONG_CHAIN,
+            {"n": 0},
+            workflow_id=workflow_id,
         )
     finally:
         monkeypatch.undo()
@@ -451,8 +460,8 @@ async def test_parent_history_with_children_replays(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
     workflow_id = f"replay-nested-{uuid.uuid4().hex[:8]}"
-    await run(
-        time_skipping_runtime, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT,
+    await run_with_worker(
+        time_skipping_runtime.client, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT,
         workflow_id=workflow_id,
     )  # fmt: skip
     replayer = Replayer(workflows=cx.NESTED_ORDER_GRAPH.workflows, plugins=[BelugaPlugin()])

@@ -27,6 +27,7 @@ from beluga_temporal.resilience import (
     last_heartbeat_details,
     step_context,
 )
+from beluga_temporal.testing import run_with_worker
 
 PROCESSED: dict[str, list[int]] = defaultdict(list)
 RESUMED_FROM: dict[str, list[int]] = defaultdict(list)
@@ -88,10 +89,9 @@ async def test_retry_resumes_from_last_heartbeat(
 ) -> None:
     chain = Chain("resume-chain", steps=[process_items])
     workflow_id = f"resume-{uuid.uuid4()}"
-    async with create_worker(dev_runtime.client, task_queue, targets=[chain]):
-        result = await Orchestrator(dev_runtime.client, task_queue).execute(
-            chain, [10, 20, 30, 40, 50], workflow_id=workflow_id
-        )
+    result = await run_with_worker(
+        dev_runtime.client, task_queue, chain, [10, 20, 30, 40, 50], workflow_id=workflow_id
+    )
     assert result == {"processed": 5, "resumed_from": 3}
     assert RESUMED_FROM[workflow_id] == [0, 3]
     assert PROCESSED[workflow_id] == [10, 20, 30, 40, 50]  # nothing done twice
@@ -102,10 +102,9 @@ async def test_idempotency_key_is_stable_across_retries(
 ) -> None:
     chain = Chain("context-chain", steps=[remember_context])
     workflow_id = f"ctx-{uuid.uuid4()}"
-    async with create_worker(time_skipping_runtime.client, task_queue, targets=[chain]):
-        await Orchestrator(time_skipping_runtime.client, task_queue).execute(
-            chain, {"n": 1}, workflow_id=workflow_id
-        )
+    await run_with_worker(
+        time_skipping_runtime.client, task_queue, chain, {"n": 1}, workflow_id=workflow_id
+    )
     first, second = CONTEXTS[workflow_id]
     assert (first.attempt, second.attempt) == (1, 2)
     assert first.idempotency_key == second.idempotency_key
