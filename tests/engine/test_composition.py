@@ -36,6 +36,7 @@ from beluga_temporal.plan import process_defaults
 from beluga_temporal.testing import run_with_worker
 from beluga_temporal.worker import workflows_of
 from tests import composition_examples as cx
+from tests import graph_examples as gx
 
 
 async def child_events(
@@ -230,7 +231,7 @@ async def test_nested_chain_failure_names_the_step(
 def cancellable(name: str) -> Graph:
     inner = Graph(f"{name}-inner")
     inner.add_node("charge", cx.charge, compensate=cx.undo_charge)
-    inner.add_node("wait", cx.wait_for_cancel)
+    inner.add_node("wait", gx.wait_for_cancel)
     inner.add_edge("charge", "wait")
     inner.set_entry_point("charge")
     outer = Graph(name)
@@ -250,11 +251,11 @@ async def test_cancelling_the_parent_cancels_the_child_and_both_compensate(
     async with create_worker(dev_runtime.client, task_queue, targets=[outer]):
         run = await orch.start(outer, {"order": order, "amount": 5})
         child_id = f"{run.workflow_id}/sub"
-        await asyncio.wait_for(cx.STARTED[child_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[child_id].wait(), 10)
         await orch.cancel(run.workflow_id)
         with pytest.raises(RunCancelledError):
             await orch.result(run.workflow_id)
-    assert cx.SAW_CANCEL[child_id].is_set()
+    assert gx.SAW_CANCEL[child_id].is_set()
     child = await dev_runtime.client.get_workflow_handle(child_id).describe()
     assert child.status == WorkflowExecutionStatus.CANCELED
     # the child undid its charge before the parent undid its reservation
@@ -270,7 +271,7 @@ async def test_a_child_cancelled_on_its_own_fails_the_parent_naming_the_node(
     async with create_worker(dev_runtime.client, task_queue, targets=[outer]):
         run = await orch.start(outer, {"order": order, "amount": 5})
         child_id = f"{run.workflow_id}/sub"
-        await asyncio.wait_for(cx.STARTED[child_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[child_id].wait(), 10)
         await orch.cancel(child_id)
         with pytest.raises(GraphExecutionError) as caught:
             await orch.result(run.workflow_id)
@@ -288,7 +289,7 @@ async def test_terminating_the_parent_terminates_the_child(
     async with create_worker(dev_runtime.client, task_queue, targets=[outer]):
         run = await orch.start(outer, {"order": uuid.uuid4().hex[:8], "amount": 5})
         child_id = f"{run.workflow_id}/sub"
-        await asyncio.wait_for(cx.STARTED[child_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[child_id].wait(), 10)
         await dev_runtime.client.get_workflow_handle(run.workflow_id).terminate("test")
         child = dev_runtime.client.get_workflow_handle(child_id)
 

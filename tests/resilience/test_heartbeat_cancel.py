@@ -8,7 +8,6 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-import temporalio.activity
 
 from beluga_temporal import (
     Chain,
@@ -28,12 +27,11 @@ from beluga_temporal.resilience import (
     step_context,
 )
 from beluga_temporal.testing import run_with_worker
+from tests import graph_examples as gx
 
 PROCESSED: dict[str, list[int]] = defaultdict(list)
 RESUMED_FROM: dict[str, list[int]] = defaultdict(list)
 CONTEXTS: dict[str, list[StepContext]] = defaultdict(list)
-STARTED: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
-SAW_CANCEL: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 UNDONE: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
 
@@ -58,20 +56,6 @@ async def remember_context(value: dict[str, int]) -> dict[str, int]:
     if ctx.attempt == 1:
         raise ConnectionError("transient")
     return value
-
-
-# heartbeat_timeout bounds how late a cancellation arrives: heartbeats carry it.
-@step(timeout=60, heartbeat_timeout=1)
-async def wait_for_cancel(value: dict[str, Any]) -> dict[str, Any]:
-    workflow_id = temporalio.activity.info().workflow_id or ""
-    STARTED[workflow_id].set()
-    try:
-        while True:
-            heartbeat()
-            await asyncio.sleep(0.05)
-    except asyncio.CancelledError:
-        SAW_CANCEL[workflow_id].set()
-        raise
 
 
 @step
@@ -125,15 +109,15 @@ def test_helpers_outside_activities() -> None:
 
 
 async def cancel_chain_run(rt: LocalRuntime, queue: str) -> tuple[str, BaseException]:
-    chain = Chain("cancel-chain", steps=[wait_for_cancel])
+    chain = Chain("cancel-chain", steps=[gx.wait_for_cancel])
     orch = Orchestrator(rt.client, queue)
     async with create_worker(rt.client, queue, targets=[chain]):
         run = await orch.start(chain, {"n": 1})
-        await asyncio.wait_for(STARTED[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[run.workflow_id].wait(), 10)
         await orch.cancel(run.workflow_id)
         with pytest.raises(ExecutionError) as caught:
             await orch.result(run.workflow_id)
-        await asyncio.wait_for(SAW_CANCEL[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.SAW_CANCEL[run.workflow_id].wait(), 10)
     return run.workflow_id, caught.value
 
 
@@ -141,7 +125,7 @@ async def test_cancelling_a_run_reaches_the_running_step(
     dev_runtime: LocalRuntime, task_queue: str
 ) -> None:
     workflow_id, _ = await cancel_chain_run(dev_runtime, task_queue)
-    assert SAW_CANCEL[workflow_id].is_set()
+    assert gx.SAW_CANCEL[workflow_id].is_set()
 
 
 async def test_cancelled_chain_run_reports_cancellation(
@@ -156,16 +140,16 @@ async def test_cancelled_graph_still_runs_its_compensations(
 ) -> None:
     graph = Graph("cancel-saga")
     graph.add_node("book", book, compensate=unbook)
-    graph.add_node("wait", wait_for_cancel)
+    graph.add_node("wait", gx.wait_for_cancel)
     graph.add_edge("book", "wait")
     graph.set_entry_point("book")
     orch = Orchestrator(dev_runtime.client, task_queue)
     async with create_worker(dev_runtime.client, task_queue, targets=[graph]):
         run_key = uuid.uuid4().hex
         run = await orch.start(graph, {"run": run_key})
-        await asyncio.wait_for(STARTED[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[run.workflow_id].wait(), 10)
         await orch.cancel(run.workflow_id)
         with pytest.raises(RunCancelledError):
             await orch.result(run.workflow_id)
         await asyncio.wait_for(UNDONE[run_key].wait(), 10)
-        await asyncio.wait_for(SAW_CANCEL[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.SAW_CANCEL[run.workflow_id].wait(), 10)
