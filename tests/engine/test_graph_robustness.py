@@ -94,6 +94,7 @@ async def test_a_route_returning_a_non_label_fails_the_run(
 ) -> None:
     g = Graph("unhashable-route")
     g.add_node("decide", ex.decide).add_node("express", ex.ship_express)
+    # A route returning a list is a type error too; what the run does with it is tested.
     g.add_conditional_edges("decide", lambda s: ["express"], ["express"])  # type: ignore[arg-type,return-value]
     g.set_entry_point("decide")
     with pytest.raises(GraphExecutionError) as caught:

@@ -120,14 +120,12 @@ async def test_nodes_receive_only_what_they_read(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
     g = Graph("narrow-reads")
-    previous = None
     for i in range(30):  # each node adds a 1 KB blob, but reads only `count`
         g.add_node(f"n{i}", lr.count_up)
-        if previous:
-            g.add_edge(previous, f"n{i}")
-        previous = f"n{i}"
+        if i:
+            g.add_edge(f"n{i - 1}", f"n{i}")
     g.add_node("dict_reader", lr.input_size, reads=["count", "absent"])
-    g.add_edge(previous, "dict_reader")
+    g.add_edge("n29", "dict_reader")
     g.set_entry_point("n0")
     orch = Orchestrator(time_skipping_runtime.client, task_queue)
     async with create_worker(time_skipping_runtime.client, task_queue, targets=[g]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from beluga_temporal import (
     StepFailedError,
     step,
 )
+from beluga_temporal.declare import Step
 from beluga_temporal.testing import run_with_worker
 
 ONCE = RetryPolicy(max_attempts=1)
@@ -53,9 +55,9 @@ async def sleeps(value: dict[str, int]) -> dict[str, int]:
     ],
 )
 async def test_step_timeout_names_the_kind(
-    dev_runtime: LocalRuntime, task_queue: str, slow_step: object, kind: str
+    dev_runtime: LocalRuntime, task_queue: str, slow_step: Step[Any, Any], kind: str
 ) -> None:
-    chain = Chain(f"timeout-{kind}", steps=[slow_step])  # type: ignore[list-item]
+    chain = Chain(f"timeout-{kind}", steps=[slow_step])
     with pytest.raises(StepFailedError) as caught:
         await run_with_worker(dev_runtime.client, task_queue, chain, {"n": 1})
     assert caught.value.error_type == "TimeoutError"
