@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from beluga_temporal import Chain, LocalRuntime  # noqa: E402
 from tests import composition_examples as cx  # noqa: E402
-from tests.test_web_ui import judge, parcels_graph  # noqa: E402
+from tests.engine.test_web_ui import judge, parcels_graph  # noqa: E402
 
 CHROMIUM_FLAGS = [
     "--headless",

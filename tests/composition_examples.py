@@ -11,8 +11,6 @@ import temporalio.activity
 
 from beluga_temporal import Chain, Graph, heartbeat, step
 
-STARTED: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
-SAW_CANCEL: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 UNDONE: dict[str, list[str]] = defaultdict(list)
 
 
@@ -59,20 +57,6 @@ async def undo_reserve(state: dict[str, Any]) -> None:
 @step
 async def undo_charge(state: dict[str, Any]) -> None:
     UNDONE[str(state["order"])].append("charge")
-
-
-# heartbeat_timeout bounds how late a cancellation reaches the step: heartbeats carry it.
-@step(timeout=60, heartbeat_timeout=1)
-async def wait_for_cancel(state: dict[str, Any]) -> dict[str, Any]:
-    workflow_id = temporalio.activity.info().workflow_id or ""
-    STARTED[workflow_id].set()
-    try:
-        while True:
-            heartbeat()
-            await asyncio.sleep(0.05)
-    except asyncio.CancelledError:
-        SAW_CANCEL[workflow_id].set()
-        raise
 
 
 def payment_graph(name: str = "payment-graph") -> Graph:

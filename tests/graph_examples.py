@@ -1,10 +1,13 @@
-"""Graphs shared by the tests (module level so committed histories replay)."""
+"""Graphs and steps shared by the tests (module level so committed histories replay)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import defaultdict
 from typing import Any
+
+import temporalio.activity
 
 from beluga_temporal import Graph, RetryPolicy, heartbeat, step
 
@@ -12,6 +15,9 @@ from beluga_temporal import Graph, RetryPolicy, heartbeat, step
 EVENTS: list[tuple[str, str, float]] = []
 COMPENSATED: list[str] = []
 ACTIVE = {"now": 0, "max": 0}
+# Per workflow id: `wait_for_cancel` started, and it saw its cancellation.
+STARTED: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+SAW_CANCEL: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
 
 def note(name: str, what: str) -> None:
@@ -191,3 +197,36 @@ def map_graph(name: str = "test-map-graph") -> Graph:
 
 
 MAP_GRAPH = map_graph()
+
+
+# heartbeat_timeout bounds how late a cancellation reaches the step: heartbeats carry it.
+@step(timeout=60, heartbeat_timeout=1)
+async def wait_for_cancel(state: dict[str, Any]) -> dict[str, Any]:
+    """Heartbeat until cancelled; `STARTED` and `SAW_CANCEL` tell the test when."""
+    workflow_id = temporalio.activity.info().workflow_id or ""
+    STARTED[workflow_id].set()
+    try:
+        while True:
+            heartbeat()
+            await asyncio.sleep(0.05)
+    except asyncio.CancelledError:
+        SAW_CANCEL[workflow_id].set()
+        raise
+
+
+@step
+async def plan(state: dict[str, Any]) -> dict[str, Any]:
+    return {"planned": True}
+
+
+@step
+async def think(state: dict[str, Any]) -> dict[str, Any]:
+    return {"thought": True}
+
+
+def plan_then_think(name: str, think_queue: str) -> Graph:
+    """`plan -> think`, `think` on its own task queue (as an LLM step would be)."""
+    g = Graph(name, timeout=60)
+    g.add_node("plan", plan).add_node("think", think.with_options(task_queue=think_queue))
+    g.add_edge("plan", "think")
+    return g.set_entry_point(["plan"])

@@ -14,6 +14,7 @@ Workflow type names are wire format: renaming one breaks runs in flight.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         validate_order,
     )
     from activities.decisions import EXPEDITE, STANDARD
-    from beluga_temporal import Chain, Graph
+    from beluga_temporal import Chain, Graph, Step
 
 ORDER_GRAPH = "order-processing"
 ORDER_CHAIN = "order-chain"
@@ -54,25 +55,37 @@ def route_shipping(state: dict[str, Any]) -> str:
     return str(state[decide_expedite.name])
 
 
-def build_order_graph(name: str = ORDER_GRAPH) -> Graph:
-    """Declare the order graph (a function, so tests can derive variants of it)."""
+def build_order_graph(
+    name: str = ORDER_GRAPH,
+    *,
+    inventory: Step[Any, Any] = check_inventory,
+    route: Callable[[dict[str, Any]], str] = route_shipping,
+) -> Graph:
+    """Declare the order graph (a function, so tests can derive variants of it).
+
+    Args:
+        name: The workflow type name (default `order-processing`).
+        inventory: The inventory step; its node is named after it (default
+            `check_inventory`).
+        route: Picks the fulfilment branch from the state (default `route_shipping`).
+    """
     graph = Graph(name, max_workers=5, parallel=True, timeout=600, state=Order)
     graph.add_node("validate", validate_order)
-    graph.add_node("check_inventory", check_inventory)
+    graph.add_node(inventory.name, inventory)
     graph.add_node("check_credit", check_credit)
     graph.add_node("process_payment", process_payment)
     graph.add_node(decide_expedite.name, decide_expedite)
     graph.add_node("fulfill", fulfill_order)
     graph.add_node("fulfill_express", fulfill_express)
     graph.add_node("notify", notify_customer)
-    graph.add_edge("validate", "check_inventory")
-    graph.add_edge("validate", "check_credit")  # runs in parallel with check_inventory
-    graph.add_edge("check_inventory", "process_payment")
+    graph.add_edge("validate", inventory.name)
+    graph.add_edge("validate", "check_credit")  # runs in parallel with the inventory check
+    graph.add_edge(inventory.name, "process_payment")
     graph.add_edge("check_credit", "process_payment")
     graph.add_edge("process_payment", decide_expedite.name)
     graph.add_conditional_edges(
         decide_expedite.name,
-        route_shipping,
+        route,
         {EXPEDITE: "fulfill_express", STANDARD: "fulfill"},
     )
     graph.add_edge("fulfill", "notify")

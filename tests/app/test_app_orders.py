@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,9 @@ from activities import (
     validate_order,
 )
 from activities.decisions import expedite_provider
-from beluga_temporal import GraphExecutionError, LocalRuntime, Orchestrator, create_worker
+from beluga_temporal import GraphExecutionError, LocalRuntime
+from beluga_temporal.client import StartTarget
+from beluga_temporal.testing import run_with_worker
 from tests.app.samples import OUT_OF_STOCK_ITEMS, order
 from workers.order_worker import ACTIVITIES, TARGETS
 from workflows.order_processing import OrderProcessingWorkflow, order_chain, order_graph
@@ -31,9 +34,11 @@ def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ledger:
     return Ledger(path)
 
 
-async def execute(rt: LocalRuntime, queue: str, target: object, value: object) -> object:
-    async with create_worker(rt.client, queue, targets=TARGETS, activities=ACTIVITIES):
-        return await Orchestrator(rt.client, queue).execute(target, value)  # type: ignore[arg-type]
+async def execute(rt: LocalRuntime, queue: str, target: StartTarget, value: object) -> Any:
+    """Run `target` on a worker hosting what the app's worker hosts."""
+    return await run_with_worker(
+        rt.client, queue, target, value, hosts=TARGETS, activities=ACTIVITIES
+    )
 
 
 async def test_validate_rejects_duplicate_lines() -> None:

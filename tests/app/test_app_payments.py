@@ -23,7 +23,7 @@ def pay_then_lose_connection(value: Order) -> PaidOrder:
     """The payment body, failing after the charge on the first attempt (a lost reply)."""
     paid = charge(value)
     info = temporalio.activity.info()
-    ATTEMPTS[info.workflow_id] += 1
+    ATTEMPTS[info.workflow_id or ""] += 1
     if info.attempt == 1:
         raise ConnectionResetError("gateway reply lost after the charge")
     return paid

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from tests._net import free_port
 
@@ -42,12 +43,16 @@ def child_env(**extra: str) -> dict[str, str]:
 class Proc:
     """A child process whose combined output is collected line by line."""
 
+    # Bytes for a `TerminalProc`, which reads its terminal itself: only the process
+    # control (pid, poll, signals, wait) is shared, and that is the same for both.
+    popen: subprocess.Popen[str] | subprocess.Popen[bytes]
+
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.args = args
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self._eof = False
-        self.popen = subprocess.Popen(
+        popen = subprocess.Popen(
             args,
             cwd=REPO,
             env=env or child_env(),
@@ -56,11 +61,12 @@ class Proc:
             text=True,
             start_new_session=True,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self.popen = popen
+        assert popen.stdout is not None
+        threading.Thread(target=self._read, args=(popen.stdout,), daemon=True).start()
 
-    def _read(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
+    def _read(self, stdout: IO[str]) -> None:
+        for line in stdout:
             self._add(line.rstrip("\n"))
         self._end_of_output()
 
@@ -133,9 +139,9 @@ class TerminalProc(Proc):
             start_new_session=True,
         )  # fmt: skip
         os.close(slave)
-        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_terminal, daemon=True).start()
 
-    def _read(self) -> None:
+    def _read_terminal(self) -> None:
         pending = b""
         while True:
             try:

@@ -117,7 +117,7 @@ def test_invalid_config_is_a_configuration_error(tmp_path: Path) -> None:
 
 
 def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
-    from tests.cli._procs import free_port
+    from tests._net import free_port
 
     address = f"127.0.0.1:{free_port()}"
     result = CliRunner().invoke(cli, ["--address", address, "result", "wf-1"])

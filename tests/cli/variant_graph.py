@@ -15,18 +15,11 @@ from typing import Any
 from activities import (
     InventoryResult,
     Order,
-    check_credit,
-    check_inventory,
     decide_expedite,
-    fulfill_express,
-    fulfill_order,
-    notify_customer,
-    process_payment,
-    validate_order,
 )
 from activities.decisions import EXPEDITE, STANDARD
-from beluga_temporal import Graph, Step, step
-from workflows.order_processing import route_shipping
+from beluga_temporal import step
+from workflows.order_processing import build_order_graph, route_shipping
 
 
 @step(name="reserve_stock")
@@ -44,30 +37,5 @@ _edited_route.__module__ = route_shipping.__module__
 _edited_route.__qualname__ = route_shipping.__qualname__
 
 
-def _declare(inventory: Step[Any, Any], route: Any) -> Graph:
-    graph = Graph("order-processing", max_workers=5, parallel=True, timeout=600, state=Order)
-    graph.add_node("validate", validate_order)
-    graph.add_node(inventory.name, inventory)
-    graph.add_node("check_credit", check_credit)
-    graph.add_node("process_payment", process_payment)
-    graph.add_node(decide_expedite.name, decide_expedite)
-    graph.add_node("fulfill", fulfill_order)
-    graph.add_node("fulfill_express", fulfill_express)
-    graph.add_node("notify", notify_customer)
-    graph.add_edge("validate", inventory.name)
-    graph.add_edge("validate", "check_credit")
-    graph.add_edge(inventory.name, "process_payment")
-    graph.add_edge("check_credit", "process_payment")
-    graph.add_edge("process_payment", decide_expedite.name)
-    graph.add_conditional_edges(
-        decide_expedite.name, route, {EXPEDITE: "fulfill_express", STANDARD: "fulfill"}
-    )
-    graph.add_edge("fulfill", "notify")
-    graph.add_edge("fulfill_express", "notify")
-    graph.set_entry_point(["validate"])
-    graph.set_finish_point(["notify"])
-    return graph
-
-
-order_graph = _declare(reserve_stock, route_shipping)
-edited_route_graph = _declare(check_inventory, _edited_route)
+order_graph = build_order_graph(inventory=reserve_stock)
+edited_route_graph = build_order_graph(route=_edited_route)

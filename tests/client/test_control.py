@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import pytest_asyncio
@@ -93,7 +93,7 @@ async def test_describe_a_running_then_completed_run(orch: Orchestrator, task_qu
 
 @pytest.mark.parametrize("call", ["signal", "query", "update", "terminate", "describe"])
 async def test_unknown_run_is_named(orch: Orchestrator, call: str) -> None:
-    calls = {
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
         "signal": lambda: orch.signal("no-such-run", "approve", "x"),
         "query": lambda: orch.query("no-such-run", "status"),
         "update": lambda: orch.update("no-such-run", "add_note", "x"),

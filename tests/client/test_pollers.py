@@ -13,20 +13,11 @@ from typing import Any
 import pytest
 import temporalio.workflow
 
-from beluga_temporal import Graph, LocalRuntime, Orchestrator, create_worker, step
+from beluga_temporal import Graph, LocalRuntime, Orchestrator, create_worker
 from beluga_temporal.client import poller_checks_done, pollers
 from beluga_temporal.engine import RunProgress
 from beluga_temporal.errors import ExecutionError
-
-
-@step
-async def think(state: dict[str, Any]) -> dict[str, Any]:
-    return {"thought": True}
-
-
-@step
-async def plan(state: dict[str, Any]) -> dict[str, Any]:
-    return {"planned": True}
+from tests import graph_examples as gx
 
 
 @temporalio.workflow.defn(name="pollers-hosted")
@@ -37,12 +28,7 @@ class Hosted:
 
 
 def llm_graph(llm_queue: str) -> Graph:
-    graph = Graph(f"pollers-{uuid.uuid4().hex[:6]}", timeout=60)
-    graph.add_node("plan", plan)
-    graph.add_node("think", think.with_options(task_queue=llm_queue))
-    graph.add_edge("plan", "think")
-    graph.set_entry_point(["plan"])
-    return graph
+    return gx.plan_then_think(f"pollers-{uuid.uuid4().hex[:6]}", llm_queue)
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -107,7 +93,7 @@ async def test_progress_shows_a_step_waiting_for_a_worker(
         assert f"for a worker on task queue '{llm_queue}' (no worker polls it)" in waiting
         assert waiting.startswith("waiting ")
         assert progress.nodes["plan"].waiting is None  # it ran
-        async with create_worker(dev_runtime.client, llm_queue, activities=[think]):
+        async with create_worker(dev_runtime.client, llm_queue, activities=[gx.think]):
             assert await orch.result(run.workflow_id) == {"planned": True, "thought": True}
             final = await orch.progress(run.workflow_id)
     assert final.nodes["think"].waiting is None

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from beluga_temporal import Chain, Graph
-from beluga_temporal.plan import RunDefaults, process_defaults
+from beluga_temporal.plan import ChainPlan, RunDefaults, process_defaults
 from tests import graph_examples as ex
 from tests.examples import always_fails, validate_order
 
@@ -39,6 +39,7 @@ def test_settings_defaults_are_read_for_runs_not_baked_into_plans(
     )
     assert g.start_context(defaults).to_json()["defaults"]["max_workers"] == 3
     chain = Chain("defaults-chain", steps=[always_fails.with_options(retry=None)]).compile()
+    assert isinstance(chain, ChainPlan)
     assert chain.timeout is not None
     assert chain.timeout.total_seconds() == 42  # the starter's bound on the run
     assert chain.retries is None
@@ -50,14 +51,15 @@ def test_declared_values_win_over_settings(settings_env: pytest.MonkeyPatch) -> 
     g.add_node("v", ex.validate).set_entry_point("v")
     assert (g.compile().max_workers, g.compile().parallel) == (8, True)
     chain = Chain("explicit-chain", steps=[validate_order], timeout=5, retries=2).compile()
+    assert isinstance(chain, ChainPlan)
     assert chain.timeout is not None
     assert chain.timeout.total_seconds() == 5
     assert chain.retries == 2
 
 
 def test_settings_change_the_fingerprint_only_when_declared() -> None:
-    def graph(**options: object) -> Graph:
-        g = Graph("fp", **options)  # type: ignore[arg-type]
+    def graph(max_workers: int | None = None, timeout: float | None = None) -> Graph:
+        g = Graph("fp", max_workers=max_workers, timeout=timeout)
         return g.add_node("v", ex.validate).set_entry_point("v")
 
     assert graph().fingerprint == graph().fingerprint

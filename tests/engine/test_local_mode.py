@@ -25,6 +25,7 @@ from beluga_temporal import (
     StepFailedError,
     create_worker,
 )
+from beluga_temporal.testing import run_with_worker
 from tests import graph_examples as gx
 from tests.engine import histories as hx
 from tests.engine import local_mode as lm
@@ -92,10 +93,8 @@ async def test_a_local_step_keeps_its_non_retryable_errors(
 ) -> None:
     chain = Chain("local-refusal", steps=[lm.refuses], local=True)
     workflow_id = f"local-refusal-{uuid.uuid4().hex[:8]}"
-    orch = Orchestrator(runtime.client, task_queue)
-    async with create_worker(runtime.client, task_queue, targets=[chain]):
-        with pytest.raises(StepFailedError) as caught:
-            await orch.execute(chain, {}, workflow_id=workflow_id)
+    with pytest.raises(StepFailedError) as caught:
+        await run_with_worker(runtime.client, task_queue, chain, {}, workflow_id=workflow_id)
     assert caught.value.step == "refuses"
     assert caught.value.error_type == "Refused"
     assert lm.CALLS[f"refuses:{workflow_id}"] == 1  # of 5 allowed attempts
@@ -104,11 +103,9 @@ async def test_a_local_step_keeps_its_non_retryable_errors(
 async def test_a_local_step_keeps_its_timeout(dev_runtime: LocalRuntime, task_queue: str) -> None:
     chain = Chain("local-timeout", steps=[lm.too_slow], local=True)
     workflow_id = f"local-timeout-{uuid.uuid4().hex[:8]}"
-    orch = Orchestrator(dev_runtime.client, task_queue)
     started = time.monotonic()
-    async with create_worker(dev_runtime.client, task_queue, targets=[chain]):
-        with pytest.raises(StepFailedError) as caught:
-            await orch.execute(chain, {}, workflow_id=workflow_id)
+    with pytest.raises(StepFailedError) as caught:
+        await run_with_worker(dev_runtime.client, task_queue, chain, {}, workflow_id=workflow_id)
     assert time.monotonic() - started < 15, "the 0.5 s timeout did not stop the 30 s step"
     assert caught.value.step == "too_slow"
     assert "timed out" in str(caught.value).lower() or "timeout" in str(caught.value).lower()

@@ -22,6 +22,7 @@ from beluga_temporal import (
     RunProgress,
     create_worker,
 )
+from beluga_temporal.testing import run_with_worker
 from tests.engine import long_runs as lr
 
 Bound = Callable[[int], None]
@@ -80,10 +81,10 @@ async def test_a_failing_map_item_is_reported_by_its_index(
     g = Graph("map-item-fails")
     g.add_map_node("squares", lr.square_but_seven, items="numbers", max_concurrency=3)
     g.set_entry_point("squares")
-    orch = Orchestrator(time_skipping_runtime.client, task_queue)
-    async with create_worker(time_skipping_runtime.client, task_queue, targets=[g]):
-        with pytest.raises(GraphExecutionError) as caught:
-            await orch.execute(g, {"numbers": list(range(10))})
+    with pytest.raises(GraphExecutionError) as caught:
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, g, {"numbers": list(range(10))}
+        )
     assert caught.value.node == "squares"
     assert caught.value.error_type == "ValueError"
     assert "item 7 of map node 'squares'" in caught.value.error
@@ -119,14 +120,12 @@ async def test_nodes_receive_only_what_they_read(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
     g = Graph("narrow-reads")
-    previous = None
     for i in range(30):  # each node adds a 1 KB blob, but reads only `count`
         g.add_node(f"n{i}", lr.count_up)
-        if previous:
-            g.add_edge(previous, f"n{i}")
-        previous = f"n{i}"
+        if i:
+            g.add_edge(f"n{i - 1}", f"n{i}")
     g.add_node("dict_reader", lr.input_size, reads=["count", "absent"])
-    g.add_edge(previous, "dict_reader")
+    g.add_edge("n29", "dict_reader")
     g.set_entry_point("n0")
     orch = Orchestrator(time_skipping_runtime.client, task_queue)
     async with create_worker(time_skipping_runtime.client, task_queue, targets=[g]):
@@ -149,16 +148,14 @@ async def test_state_conflicts_are_found_with_narrow_reads(
     g = Graph("narrow-conflict")
     g.add_node("left", lr.count_up).add_node("right", lr.count_up)
     g.set_entry_point(["left", "right"])
-    orch = Orchestrator(time_skipping_runtime.client, task_queue)
-    async with create_worker(time_skipping_runtime.client, task_queue, targets=[g]):
-        # Both write count=1 and blob0 with equal values: no conflict.
-        assert (await orch.execute(g, {"count": 0}))["count"] == 1
+    # Both write count=1 and blob0 with equal values: no conflict.
+    result = await run_with_worker(time_skipping_runtime.client, task_queue, g, {"count": 0})
+    assert result["count"] == 1
     g2 = Graph("narrow-conflict-2")
     g2.add_node("left", lr.count_up).add_node("right", lr.count_to_five)
     g2.set_entry_point(["left", "right"])
-    async with create_worker(time_skipping_runtime.client, task_queue, targets=[g2]):
-        with pytest.raises(GraphExecutionError) as caught:
-            await orch.execute(g2, {"count": 0})
+    with pytest.raises(GraphExecutionError) as caught:
+        await run_with_worker(time_skipping_runtime.client, task_queue, g2, {"count": 0})
     assert caught.value.error_type == "StateConflictError"
     assert "state key 'count'" in caught.value.error
 
@@ -235,9 +232,9 @@ async def test_a_failing_item_of_a_batch_is_reported_by_its_index_in_the_node(
     g = Graph("batched-map-fails")
     g.add_map_node("squares", lr.square_but_seven, items="numbers", max_concurrency=4, batch_size=3)
     g.set_entry_point("squares")
-    orch = Orchestrator(time_skipping_runtime.client, task_queue)
-    async with create_worker(time_skipping_runtime.client, task_queue, targets=[g]):
-        with pytest.raises(GraphExecutionError) as caught:
-            await orch.execute(g, {"numbers": list(range(10))})
+    with pytest.raises(GraphExecutionError) as caught:
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, g, {"numbers": list(range(10))}
+        )
     assert caught.value.error_type == "ValueError"
     assert caught.value.error.startswith("item 7 of map node 'squares'")

@@ -15,15 +15,16 @@ from temporalio.worker import Replayer
 
 from beluga_temporal import BelugaPlugin, LocalRuntime, Orchestrator, create_worker
 from beluga_temporal.errors import GraphExecutionError
+from beluga_temporal.testing import run_with_worker
 from tests.engine import routes_app as app
 
 Route = Callable[[dict[str, Any]], str]
 
 
-async def run(runtime: LocalRuntime, task_queue: str, route: Route, n: int = 1) -> Any:
+async def run_route(runtime: LocalRuntime, task_queue: str, route: Route, n: int = 1) -> Any:
+    """Run the two-branch graph whose branch `route` picks."""
     graph = app.routed("sandboxed-routes", route)
-    async with create_worker(runtime.client, task_queue, targets=[graph]):
-        return await Orchestrator(runtime.client, task_queue).execute(graph, {"n": n})
+    return await run_with_worker(runtime.client, task_queue, graph, {"n": n})
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ async def test_a_non_deterministic_route_fails_the_run_naming_the_route(
     time_skipping_runtime: LocalRuntime, task_queue: str, route: Route, uses: str
 ) -> None:
     with pytest.raises(GraphExecutionError) as caught:
-        await run(time_skipping_runtime, task_queue, route)
+        await run_route(time_skipping_runtime, task_queue, route)
     error = caught.value
     assert (error.node, error.error_type) == ("start", "RoutingError")
     assert sorted(error.skipped) == ["left", "right"]
@@ -60,7 +61,7 @@ async def test_a_route_reading_the_clock_through_its_closure_is_caught(
         return "left" if time.monotonic() else "right"
 
     with pytest.raises(GraphExecutionError, match=r"it uses time\.monotonic,"):
-        await run(time_skipping_runtime, task_queue, now_route)
+        await run_route(time_skipping_runtime, task_queue, now_route)
 
 
 async def test_pure_routes_work_module_functions_closures_and_lambdas(
@@ -71,10 +72,10 @@ async def test_pure_routes_work_module_functions_closures_and_lambdas(
     def closure(state: dict[str, Any]) -> str:
         return "left" if state["n"] < threshold else "right"
 
-    assert (await run(time_skipping_runtime, task_queue, app.by_state, n=1))["took"] == "left"
-    assert (await run(time_skipping_runtime, task_queue, closure, n=3))["took"] == "right"
+    assert (await run_route(time_skipping_runtime, task_queue, app.by_state, n=1))["took"] == "left"
+    assert (await run_route(time_skipping_runtime, task_queue, closure, n=3))["took"] == "right"
     lam: Route = lambda state: "right" if state["n"] + threshold > 4 else "left"  # noqa: E731
-    assert (await run(time_skipping_runtime, task_queue, lam, n=3))["took"] == "right"
+    assert (await run_route(time_skipping_runtime, task_queue, lam, n=3))["took"] == "right"
 
 
 async def test_a_pure_route_replays_stably(dev_runtime: LocalRuntime, task_queue: str) -> None:

@@ -69,7 +69,7 @@ class Ledger:
 
     def released(self) -> bool:
         with self._db() as db:
-            return db.execute("SELECT COUNT(*) FROM release").fetchone()[0] > 0
+            return int(db.execute("SELECT COUNT(*) FROM release").fetchone()[0]) > 0
 
     def charges_per_order(self) -> dict[str, int]:
         with self._db() as db:

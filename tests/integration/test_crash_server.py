@@ -6,12 +6,7 @@ import asyncio
 from pathlib import Path
 
 from beluga_temporal import Orchestrator
-
-try:  # tests/integration may or may not be a package
-    from . import crash_app, crash_processes
-except ImportError:
-    import crash_app  # type: ignore[no-redef]
-    import crash_processes  # type: ignore[no-redef]
+from tests.integration import crash_app, crash_processes
 
 
 async def test_server_killed_and_restarted_all_runs_complete(

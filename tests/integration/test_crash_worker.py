@@ -18,12 +18,7 @@ import pytest
 import pytest_asyncio
 
 from beluga_temporal import Orchestrator
-
-try:  # tests/integration may or may not be a package
-    from . import crash_app, crash_processes
-except ImportError:
-    import crash_app  # type: ignore[no-redef]
-    import crash_processes  # type: ignore[no-redef]
+from tests.integration import crash_app, crash_processes
 
 Ledger = crash_app.Ledger
 wait_until = crash_processes.wait_until

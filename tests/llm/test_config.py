@@ -19,4 +19,5 @@ def test_api_key_is_absent_from_repr_str_and_json() -> None:
 
 def test_unknown_options_are_rejected() -> None:
     with pytest.raises(ValueError, match="api_kye"):
+        # A misspelt option: mypy catches it too; the run-time error is tested.
         ProviderConfig(api_kye="x")  # type: ignore[call-arg]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pydantic
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -191,10 +193,11 @@ async def test_decision_more_than_a_label_is_repaired(reply: str) -> None:
         (lambda: llm_decision("d", "p", choices=[]), "non-empty"),
         (lambda: llm_decision("d", "p", choices=["a", "a"]), "duplicate"),
         (lambda: llm_decision("d", "p", choices="ab"), "non-empty list"),
+        # Wrong types on purpose (mypy rejects them too): the run-time errors are tested.
         (lambda: llm_step("s", 42), "prompt"),  # type: ignore[call-overload]
         (lambda: llm_step("s", "p", output=dict), "pydantic model"),  # type: ignore[type-var]
     ],
 )
-def test_bad_declarations_are_definition_errors(build: object, message: str) -> None:
+def test_bad_declarations_are_definition_errors(build: Callable[[], object], message: str) -> None:
     with pytest.raises(DefinitionError, match=message):
-        build()  # type: ignore[operator]
+        build()

@@ -25,7 +25,7 @@ from beluga_temporal import (
     step,
 )
 from beluga_temporal.llm import TestModel, llm_decision, llm_step
-from beluga_temporal.testing import FakeOpenAIServer
+from beluga_temporal.testing import FakeOpenAIServer, run_with_worker
 
 API_KEY = "sk-test-SECRET-0123456789"  # the key tests/llm/conftest.py configures
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.1, max_backoff=0.1)
@@ -65,11 +65,6 @@ def openai_env(monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer) -
     return fake_openai
 
 
-async def run(rt: LocalRuntime, queue: str, target: Any, value: Any, **options: Any) -> Any:
-    async with create_worker(rt.client, queue, targets=[target]):
-        return await Orchestrator(rt.client, queue).execute(target, value, **options)
-
-
 ORDER = {"order_id": "o-7", "value": 250.0}
 
 
@@ -100,7 +95,7 @@ async def test_rate_limit_waits_for_retry_after_then_succeeds(
     # Retry-After travelling as the ApplicationError's next_retry_delay.
     openai_env.fail(429, headers={"Retry-After": "1"}).reply("summary")
     chain = Chain("llm-rate-limited-chain", steps=[summarize])
-    assert await run(dev_runtime, task_queue, chain, ORDER) == "summary"
+    assert await run_with_worker(dev_runtime.client, task_queue, chain, ORDER) == "summary"
     first, second = openai_env.completion_requests
     assert 0.9 <= second.received_at - first.received_at < 10
 
@@ -110,7 +105,8 @@ async def test_server_error_is_retried(
 ) -> None:
     openai_env.fail(500).reply("recovered")
     chain = Chain("llm-500-chain", steps=[summarize])
-    assert await run(time_skipping_runtime, task_queue, chain, ORDER) == "recovered"
+    result = await run_with_worker(time_skipping_runtime.client, task_queue, chain, ORDER)
+    assert result == "recovered"
     assert len(openai_env.completion_requests) == 2
 
 
@@ -120,7 +116,7 @@ async def test_bad_request_fails_at_once(
     openai_env.fail(400, message="unsupported parameter", times=3)
     chain = Chain("llm-400-chain", steps=[summarize])
     with pytest.raises(StepFailedError) as caught:
-        await run(time_skipping_runtime, task_queue, chain, ORDER)
+        await run_with_worker(time_skipping_runtime.client, task_queue, chain, ORDER)
     assert caught.value.step == "llm-summarize"
     assert caught.value.error_type == "LLMBadRequest"
     assert "HTTP 400" in str(caught.value)
@@ -132,7 +128,7 @@ async def test_malformed_json_is_repaired_within_one_attempt(
 ) -> None:
     openai_env.reply('{"urgent": tru').reply({"urgent": False, "reason": "small"})
     chain = Chain("llm-repair-chain", steps=[triage])
-    result = await run(time_skipping_runtime, task_queue, chain, ORDER)
+    result = await run_with_worker(time_skipping_runtime.client, task_queue, chain, ORDER)
     assert result == Triage(urgent=False, reason="small")
     repair = openai_env.completion_requests[1]
     assert repair.messages[-2] == {"role": "assistant", "content": '{"urgent": tru'}
@@ -150,7 +146,9 @@ async def test_api_key_never_reaches_the_history_or_the_logs(
     chain = Chain("llm-secret-chain", steps=[summarize])
     workflow_id = f"secret-{uuid.uuid4()}"
     with pytest.raises(StepFailedError) as caught:
-        await run(time_skipping_runtime, task_queue, chain, ORDER, workflow_id=workflow_id)
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, chain, ORDER, workflow_id=workflow_id
+        )
     assert caught.value.error_type == "LLMAuthError"
     history = await time_skipping_runtime.client.get_workflow_handle(workflow_id).fetch_history()
     exported = history.to_json()
@@ -182,7 +180,7 @@ async def test_graph_routes_on_an_llm_decision(
         "decide", lambda s: s["decide"], {"expedite": "ship_fast", "standard": "ship_standard"}
     )
     graph.set_entry_point(["decide"])
-    result = await run(time_skipping_runtime, task_queue, graph, ORDER)
+    result = await run_with_worker(time_skipping_runtime.client, task_queue, graph, ORDER)
     assert result["decide"] == "expedite"
     assert result["shipping"] == "express"
 
@@ -211,7 +209,7 @@ async def test_graph_routes_on_a_bare_label_from_an_openai_server(
         "decide", lambda s: s["decide"], {"expedite": "ship_fast", "standard": "ship_standard"}
     )
     graph.set_entry_point(["decide"])
-    result = await run(time_skipping_runtime, task_queue, graph, ORDER)
+    result = await run_with_worker(time_skipping_runtime.client, task_queue, graph, ORDER)
     assert (result["decide"], result["shipping"]) == ("expedite", "express")
     assert len(openai_env.completion_requests) == 1  # accepted as it came, not repaired
 
@@ -226,5 +224,5 @@ async def test_slow_call_heartbeats_past_a_short_heartbeat_timeout(
         "llm-slow-summarize", "Summarize {order_id}", heartbeat_timeout=0.5, retry=FAST_RETRY
     )
     chain = Chain("llm-slow-chain", steps=[slow])
-    assert await run(dev_runtime, task_queue, chain, ORDER) == "slow but fine"
+    assert await run_with_worker(dev_runtime.client, task_queue, chain, ORDER) == "slow but fine"
     assert len(openai_env.completion_requests) == 1

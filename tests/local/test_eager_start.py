@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from temporalio.worker import Replayer
 
-from beluga_temporal import BelugaPlugin, LocalRuntime, Orchestrator, create_worker
+from beluga_temporal import BelugaPlugin, Chain, LocalRuntime, Orchestrator, create_worker
 from beluga_temporal.cli import cli
 from beluga_temporal.local import shared_runtime, shutdown_shared_runtime
 from tests.local import eager_probe
@@ -30,7 +30,7 @@ async def _accepted(runtime: LocalRuntime, workflow_id: str) -> bool:
 
 @pytest.mark.parametrize("target", [eager_probe.probe, eager_probe.remote_probe])
 async def test_local_runtime_starts_eagerly_and_the_run_replays(
-    dev_runtime: LocalRuntime, target: object
+    dev_runtime: LocalRuntime, target: Chain
 ) -> None:
     handle = await dev_runtime.start(target, None)
     assert getattr(handle, "__temporal_eagerly_started") is True  # the start response

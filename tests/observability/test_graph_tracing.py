@@ -14,7 +14,7 @@ from temporalio.client import Client
 from beluga_temporal import BelugaPlugin, Graph, LocalRuntime, Orchestrator, create_worker, step
 from beluga_temporal.llm import llm_decision
 from beluga_temporal.observability import Observability
-from beluga_temporal.testing import FakeOpenAIServer, OTLPReceiver
+from beluga_temporal.testing import FakeOpenAIServer, OTLPReceiver, ReceivedSpan
 
 API_KEY = "sk-trace-SECRET-42"
 GATE = {"event": asyncio.Event()}
@@ -86,7 +86,7 @@ async def test_graph_trace_tree_survives_a_forced_replay(
     assert result["shipped"] == "fast"
     observability.force_flush()
 
-    def mine(span: Any) -> bool:
+    def mine(span: ReceivedSpan) -> bool:
         return span.attributes.get("temporalWorkflowID") == workflow_id
 
     spans = await receiver.wait_for_spans_async(

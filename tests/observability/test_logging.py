@@ -24,11 +24,13 @@ Lines = Callable[[], list[dict[str, Any]]]
 
 @pytest.fixture
 def log_lines(observability: Observability) -> Iterator[Lines]:
-    handler = current_observability().log_handler  # the live one, even after a reconfigure
+    live = current_observability()  # the live one, even after a reconfigure
+    assert live is not None  # the `observability` fixture set it up
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    previous = live.log_handler.setStream(stream)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    handler.setStream(previous)
+    if previous is not None:  # None only when the stream was already this one
+        live.log_handler.setStream(previous)
 
 
 def test_lines_inside_a_span_carry_its_trace_and_span_ids(

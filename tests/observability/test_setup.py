@@ -5,6 +5,7 @@ import opentelemetry.trace
 import pytest
 import temporalio.runtime
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider
 
 from beluga_temporal.observability import setup_observability, shutdown_observability
 from beluga_temporal.observability._tracing import otlp_span_exporter
@@ -61,7 +62,9 @@ def test_shutdown_flushes_then_stops_exporting(
     shutdown_observability()  # no explicit force_flush: shutdown must flush
     assert "before-shutdown" in names(first)
     span("after-shutdown")
-    opentelemetry.trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
+    provider = opentelemetry.trace.get_tracer_provider()
+    assert isinstance(provider, ReplaySafeTracerProvider)  # the one setup installed
+    provider.force_flush()
     assert "after-shutdown" not in names(first)
 
 

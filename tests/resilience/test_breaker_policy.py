@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from typing import Unpack
 
 import pydantic
 import pytest
@@ -20,7 +21,7 @@ from beluga_temporal.resilience import (
     get_circuit_breaker,
     remove_breaker_listener,
 )
-from tests.resilience.test_breaker import FakeClock, fail, succeed
+from tests.resilience.test_breaker import BreakerOptions, FakeClock, fail, succeed
 
 
 class CardDeclined(Exception):
@@ -43,9 +44,9 @@ def validation_error() -> pydantic.ValidationError:
     raise AssertionError("expected a validation error")
 
 
-def breaker(reset: float = 10.0, **kw: object) -> tuple[CircuitBreaker, FakeClock]:
+def breaker(reset: float = 10.0, **kw: Unpack[BreakerOptions]) -> tuple[CircuitBreaker, FakeClock]:
     clock = FakeClock()
-    made = CircuitBreaker(f"p-{uuid.uuid4().hex[:8]}", 1, reset, clock=clock, **kw)  # type: ignore[arg-type]
+    made = CircuitBreaker(f"p-{uuid.uuid4().hex[:8]}", 1, reset, clock=clock, **kw)
     return made, clock
 
 

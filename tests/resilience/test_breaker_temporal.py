@@ -28,6 +28,7 @@ from beluga_temporal import (
     step,
 )
 from beluga_temporal.resilience import CircuitBreaker, CircuitState
+from beluga_temporal.testing import run_with_worker
 from tests.resilience.test_breaker import FakeClock
 
 
@@ -65,10 +66,9 @@ async def test_open_breaker_schedules_the_retry_at_half_open(
 ) -> None:
     chain = Chain("breaker-chain", steps=[call_payments])
     workflow_id = f"breaker-{uuid.uuid4()}"
-    async with create_worker(dev_runtime.client, task_queue, targets=[chain]):
-        result = await Orchestrator(dev_runtime.client, task_queue).execute(
-            chain, {"n": 1}, workflow_id=workflow_id
-        )
+    result = await run_with_worker(
+        dev_runtime.client, task_queue, chain, {"n": 1}, workflow_id=workflow_id
+    )
 
     # attempts 1-2 fail and open the breaker; 3 fails fast; 4 is the probe and closes it
     assert result == {"attempt": 4}
@@ -213,11 +213,10 @@ async def test_a_breaker_the_worker_never_declared_fails_the_step_clearly(
 ) -> None:
     chain = Chain("breaker-undeclared-chain", steps=[call_undeclared])
     workflow_id = f"undeclared-{uuid.uuid4()}"
-    async with create_worker(time_skipping_runtime.client, task_queue, targets=[chain]):
-        with pytest.raises(StepFailedError) as caught:
-            await Orchestrator(time_skipping_runtime.client, task_queue).execute(
-                chain, {"n": 1}, workflow_id=workflow_id
-            )
+    with pytest.raises(StepFailedError) as caught:
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, chain, {"n": 1}, workflow_id=workflow_id
+        )
     assert caught.value.step == "call_undeclared"
     assert caught.value.error_type == "CircuitBreakerNotDeclaredError"
     assert "circuit breaker 'test-breaker-never-declared' is not declared" in str(caught.value)

@@ -8,7 +8,6 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-import temporalio.activity
 
 from beluga_temporal import (
     Chain,
@@ -27,12 +26,12 @@ from beluga_temporal.resilience import (
     last_heartbeat_details,
     step_context,
 )
+from beluga_temporal.testing import run_with_worker
+from tests import graph_examples as gx
 
 PROCESSED: dict[str, list[int]] = defaultdict(list)
 RESUMED_FROM: dict[str, list[int]] = defaultdict(list)
 CONTEXTS: dict[str, list[StepContext]] = defaultdict(list)
-STARTED: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
-SAW_CANCEL: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 UNDONE: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
 
@@ -59,20 +58,6 @@ async def remember_context(value: dict[str, int]) -> dict[str, int]:
     return value
 
 
-# heartbeat_timeout bounds how late a cancellation arrives: heartbeats carry it.
-@step(timeout=60, heartbeat_timeout=1)
-async def wait_for_cancel(value: dict[str, Any]) -> dict[str, Any]:
-    workflow_id = temporalio.activity.info().workflow_id or ""
-    STARTED[workflow_id].set()
-    try:
-        while True:
-            heartbeat()
-            await asyncio.sleep(0.05)
-    except asyncio.CancelledError:
-        SAW_CANCEL[workflow_id].set()
-        raise
-
-
 @step
 async def book(value: dict[str, Any]) -> dict[str, Any]:
     return {"booked": True}
@@ -88,10 +73,9 @@ async def test_retry_resumes_from_last_heartbeat(
 ) -> None:
     chain = Chain("resume-chain", steps=[process_items])
     workflow_id = f"resume-{uuid.uuid4()}"
-    async with create_worker(dev_runtime.client, task_queue, targets=[chain]):
-        result = await Orchestrator(dev_runtime.client, task_queue).execute(
-            chain, [10, 20, 30, 40, 50], workflow_id=workflow_id
-        )
+    result = await run_with_worker(
+        dev_runtime.client, task_queue, chain, [10, 20, 30, 40, 50], workflow_id=workflow_id
+    )
     assert result == {"processed": 5, "resumed_from": 3}
     assert RESUMED_FROM[workflow_id] == [0, 3]
     assert PROCESSED[workflow_id] == [10, 20, 30, 40, 50]  # nothing done twice
@@ -102,10 +86,9 @@ async def test_idempotency_key_is_stable_across_retries(
 ) -> None:
     chain = Chain("context-chain", steps=[remember_context])
     workflow_id = f"ctx-{uuid.uuid4()}"
-    async with create_worker(time_skipping_runtime.client, task_queue, targets=[chain]):
-        await Orchestrator(time_skipping_runtime.client, task_queue).execute(
-            chain, {"n": 1}, workflow_id=workflow_id
-        )
+    await run_with_worker(
+        time_skipping_runtime.client, task_queue, chain, {"n": 1}, workflow_id=workflow_id
+    )
     first, second = CONTEXTS[workflow_id]
     assert (first.attempt, second.attempt) == (1, 2)
     assert first.idempotency_key == second.idempotency_key
@@ -126,15 +109,15 @@ def test_helpers_outside_activities() -> None:
 
 
 async def cancel_chain_run(rt: LocalRuntime, queue: str) -> tuple[str, BaseException]:
-    chain = Chain("cancel-chain", steps=[wait_for_cancel])
+    chain = Chain("cancel-chain", steps=[gx.wait_for_cancel])
     orch = Orchestrator(rt.client, queue)
     async with create_worker(rt.client, queue, targets=[chain]):
         run = await orch.start(chain, {"n": 1})
-        await asyncio.wait_for(STARTED[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[run.workflow_id].wait(), 10)
         await orch.cancel(run.workflow_id)
         with pytest.raises(ExecutionError) as caught:
             await orch.result(run.workflow_id)
-        await asyncio.wait_for(SAW_CANCEL[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.SAW_CANCEL[run.workflow_id].wait(), 10)
     return run.workflow_id, caught.value
 
 
@@ -142,7 +125,7 @@ async def test_cancelling_a_run_reaches_the_running_step(
     dev_runtime: LocalRuntime, task_queue: str
 ) -> None:
     workflow_id, _ = await cancel_chain_run(dev_runtime, task_queue)
-    assert SAW_CANCEL[workflow_id].is_set()
+    assert gx.SAW_CANCEL[workflow_id].is_set()
 
 
 async def test_cancelled_chain_run_reports_cancellation(
@@ -157,16 +140,16 @@ async def test_cancelled_graph_still_runs_its_compensations(
 ) -> None:
     graph = Graph("cancel-saga")
     graph.add_node("book", book, compensate=unbook)
-    graph.add_node("wait", wait_for_cancel)
+    graph.add_node("wait", gx.wait_for_cancel)
     graph.add_edge("book", "wait")
     graph.set_entry_point("book")
     orch = Orchestrator(dev_runtime.client, task_queue)
     async with create_worker(dev_runtime.client, task_queue, targets=[graph]):
         run_key = uuid.uuid4().hex
         run = await orch.start(graph, {"run": run_key})
-        await asyncio.wait_for(STARTED[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[run.workflow_id].wait(), 10)
         await orch.cancel(run.workflow_id)
         with pytest.raises(RunCancelledError):
             await orch.result(run.workflow_id)
         await asyncio.wait_for(UNDONE[run_key].wait(), 10)
-        await asyncio.wait_for(SAW_CANCEL[run.workflow_id].wait(), 10)
+        await asyncio.wait_for(gx.SAW_CANCEL[run.workflow_id].wait(), 10)

@@ -35,7 +35,7 @@ class ContinuesOnce:
 
     @workflow.run
     async def run(self, continued: bool) -> dict[str, Any]:
-        result = await charge_flaky.execute({"continued": continued})
+        result: dict[str, Any] = await charge_flaky.execute({"continued": continued})
         if not continued:
             workflow.continue_as_new(True)
         return result

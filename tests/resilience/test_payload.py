@@ -19,7 +19,6 @@ from beluga_temporal import (
     LocalRuntime,
     Orchestrator,
     StepFailedError,
-    create_worker,
     step,
 )
 from beluga_temporal.resilience import (
@@ -28,6 +27,7 @@ from beluga_temporal.resilience import (
     payload_size_limit,
     set_payload_size_limit,
 )
+from beluga_temporal.testing import run_with_worker
 
 MIB = 1024 * 1024
 ATTEMPTS: Counter[str] = Counter()
@@ -87,9 +87,8 @@ async def test_oversized_step_result_fails_the_step_without_retrying(
     dev_runtime: LocalRuntime, task_queue: str
 ) -> None:
     chain = Chain("payload-result", steps=[render_report], retries=3, retry_delay=0.05)
-    async with create_worker(dev_runtime.client, task_queue, targets=[chain]):
-        with pytest.raises(StepFailedError) as caught:
-            await Orchestrator(dev_runtime.client, task_queue).execute(chain, {"n": 1})
+    with pytest.raises(StepFailedError) as caught:
+        await run_with_worker(dev_runtime.client, task_queue, chain, {"n": 1})
     assert caught.value.step == "render_report"
     assert caught.value.error_type == "PayloadTooLargeError"
     assert "result of step 'render_report' is 3.00 MiB" in caught.value.cause_message
@@ -106,13 +105,10 @@ async def test_oversized_step_input_fails_the_run_instead_of_sticking(
     graph.add_edge("half_a", "combine")
     graph.add_edge("half_b", "combine")
     graph.set_entry_point(["half_a", "half_b"])
-    async with create_worker(dev_runtime.client, task_queue, targets=[graph]):
-        with pytest.raises(GraphExecutionError) as caught:
-            # The bound only keeps a regression from hanging the suite: a stuck
-            # workflow task would end in RunTimeoutError, not GraphExecutionError.
-            await Orchestrator(dev_runtime.client, task_queue).execute(
-                graph, {}, execution_timeout=30
-            )
+    with pytest.raises(GraphExecutionError) as caught:
+        # The bound only keeps a regression from hanging the suite: a stuck
+        # workflow task would end in RunTimeoutError, not GraphExecutionError.
+        await run_with_worker(dev_runtime.client, task_queue, graph, {}, execution_timeout=30)
     assert caught.value.node == "combine"
     assert caught.value.error_type == "PayloadTooLargeError"
     assert "input of step 'combine' is 2.50 MiB" in caught.value.error
@@ -144,11 +140,8 @@ async def test_oversized_run_result_fails_the_run_naming_the_workflow(
     graph.add_node("half_a", half_a)
     graph.add_node("half_b", half_b)
     graph.set_entry_point(["half_a", "half_b"])
-    async with create_worker(dev_runtime.client, task_queue, targets=[graph]):
-        with pytest.raises(ExecutionError) as caught:
-            await Orchestrator(dev_runtime.client, task_queue).execute(
-                graph, {}, execution_timeout=30
-            )
+    with pytest.raises(ExecutionError) as caught:
+        await run_with_worker(dev_runtime.client, task_queue, graph, {}, execution_timeout=30)
     assert "PayloadTooLargeError" in str(caught.value)
     assert "result of workflow 'payload-final' is 2.50 MiB" in str(caught.value)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -10,13 +11,13 @@ from beluga_temporal import (
     Chain,
     Graph,
     LocalRuntime,
-    Orchestrator,
     RetryPolicy,
     RunTimeoutError,
     StepFailedError,
-    create_worker,
     step,
 )
+from beluga_temporal.declare import Step
+from beluga_temporal.testing import run_with_worker
 
 ONCE = RetryPolicy(max_attempts=1)
 
@@ -45,11 +46,6 @@ async def sleeps(value: dict[str, int]) -> dict[str, int]:
     return value
 
 
-async def run(rt: LocalRuntime, queue: str, target: Chain | Graph, **start: object) -> object:
-    async with create_worker(rt.client, queue, targets=[target]):
-        return await Orchestrator(rt.client, queue).execute(target, {"n": 1}, **start)
-
-
 @pytest.mark.parametrize(
     ("slow_step", "kind"),
     [
@@ -59,11 +55,11 @@ async def run(rt: LocalRuntime, queue: str, target: Chain | Graph, **start: obje
     ],
 )
 async def test_step_timeout_names_the_kind(
-    dev_runtime: LocalRuntime, task_queue: str, slow_step: object, kind: str
+    dev_runtime: LocalRuntime, task_queue: str, slow_step: Step[Any, Any], kind: str
 ) -> None:
-    chain = Chain(f"timeout-{kind}", steps=[slow_step])  # type: ignore[list-item]
+    chain = Chain(f"timeout-{kind}", steps=[slow_step])
     with pytest.raises(StepFailedError) as caught:
-        await run(dev_runtime, task_queue, chain)
+        await run_with_worker(dev_runtime.client, task_queue, chain, {"n": 1})
     assert caught.value.error_type == "TimeoutError"
     assert caught.value.cause_message == f"{kind} timeout fired"
     assert f"{kind} timeout fired" in str(caught.value)
@@ -74,7 +70,7 @@ async def test_chain_timeout_is_an_execution_timeout(
 ) -> None:
     chain = Chain("timeout-chain", steps=[sleeps], timeout=1)
     with pytest.raises(RunTimeoutError) as caught:
-        await run(dev_runtime, task_queue, chain)
+        await run_with_worker(dev_runtime.client, task_queue, chain, {"n": 1})
     assert caught.value.timeout_kind == "execution"
     assert "execution timeout fired" in str(caught.value)
 
@@ -86,7 +82,7 @@ async def test_graph_timeout_is_an_execution_timeout(
     graph.add_node("sleep", sleeps)
     graph.set_entry_point("sleep")
     with pytest.raises(RunTimeoutError) as caught:
-        await run(dev_runtime, task_queue, graph)
+        await run_with_worker(dev_runtime.client, task_queue, graph, {"n": 1})
     assert caught.value.timeout_kind == "execution"
 
 
@@ -95,5 +91,5 @@ async def test_timeout_given_at_start_overrides_the_declared_one(
 ) -> None:
     chain = Chain("timeout-override", steps=[sleeps], timeout=600)
     with pytest.raises(RunTimeoutError) as caught:
-        await run(dev_runtime, task_queue, chain, execution_timeout=1)
+        await run_with_worker(dev_runtime.client, task_queue, chain, {"n": 1}, execution_timeout=1)
     assert caught.value.timeout_kind == "execution"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 import temporalio.converter
@@ -124,11 +125,9 @@ def test_bad_keys_in_settings_name_the_setting_and_variable_not_the_value(
         BelugaPlugin()  # every client and worker the framework makes reads the same settings
 
 
-def test_previous_keys_from_env_and_yaml(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
-) -> None:
+def test_previous_keys_from_env_and_yaml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     current, old1, old2 = (base64.b64encode(os.urandom(32)).decode() for _ in range(3))
-    config = tmp_path / "beluga.yaml"  # type: ignore[operator]
+    config = tmp_path / "beluga.yaml"
     config.write_text(f"security:\n  encryption_key: {current}\n  previous_keys: [{old1}]\n")
     codec = EncryptionCodec.from_settings(BelugaSettings.load(config))
     assert codec.key_ids == [key_id(base64.b64decode(k)) for k in (current, old1)]

@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from google.protobuf.message import Message
 from temporalio.client import Client
 
 from beluga_temporal import (
@@ -53,12 +54,12 @@ def address_of(rt: LocalRuntime) -> str:
     return rt.client.service_client.config.target_host
 
 
-def assert_sealed(history: object, *secrets: str) -> None:
+def assert_sealed(history: Message, *secrets: str) -> None:
     """No secret anywhere in the stored bytes, and every payload is encrypted."""
-    stored = history.SerializeToString()  # type: ignore[attr-defined]
+    stored = history.SerializeToString()
     for secret in secrets:
         assert secret.encode() not in stored, secret
-    payloads = list(payloads_in(history))  # type: ignore[arg-type]
+    payloads = list(payloads_in(history))
     assert payloads
     for payload in payloads:
         assert payload.metadata["encoding"] == ENCRYPTED_ENCODING, payload.metadata

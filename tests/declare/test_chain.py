@@ -16,6 +16,7 @@ from beluga_temporal import (
     WorkflowAlreadyStartedError,
     create_worker,
 )
+from beluga_temporal.testing import run_with_worker
 from tests.examples import (
     ATTEMPTS,
     Order,
@@ -31,11 +32,6 @@ from tests.examples import (
 )
 
 
-async def run(rt: LocalRuntime, queue: str, chain: Chain, value: object, **kw: object) -> object:
-    async with create_worker(rt.client, queue, targets=[chain]):
-        return await Orchestrator(rt.client, queue).execute(chain, value, **kw)
-
-
 @pytest.fixture(params=["time_skipping_runtime", "dev_runtime"])
 def runtime(request: pytest.FixtureRequest) -> LocalRuntime:
     rt: LocalRuntime = request.getfixturevalue(request.param)
@@ -44,7 +40,7 @@ def runtime(request: pytest.FixtureRequest) -> LocalRuntime:
 
 async def test_three_step_chain_with_models(runtime: LocalRuntime, task_queue: str) -> None:
     order = Order(order_id="o-1", amount=10, items=["book"])
-    result = await run(runtime, task_queue, order_chain, order)
+    result = await run_with_worker(runtime.client, task_queue, order_chain, order)
     assert result == Receipt(order_id="o-1", charged=12.0, status="charged")
 
 
@@ -68,7 +64,9 @@ async def test_non_retryable_error_is_attempted_once(
     chain = Chain("deny-chain", steps=[deny_credit])
     workflow_id = f"deny-{uuid.uuid4()}"
     with pytest.raises(StepFailedError) as caught:
-        await run(time_skipping_runtime, task_queue, chain, {"n": 1}, workflow_id=workflow_id)
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, chain, {"n": 1}, workflow_id=workflow_id
+        )
     assert caught.value.step == "deny_credit"
     assert caught.value.error_type == "CreditDenied"
     assert "credit limit exceeded" in str(caught.value)
@@ -79,7 +77,9 @@ async def test_invalid_input_fails_at_once_naming_the_field(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
     with pytest.raises(StepFailedError) as caught:
-        await run(time_skipping_runtime, task_queue, order_chain, {"order_id": "o-2", "amount": -1})
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, order_chain, {"order_id": "o-2", "amount": -1}
+        )
     assert caught.value.step == "validate_order"
     assert caught.value.error_type == "InputValidationError"
     assert "amount" in caught.value.cause_message
@@ -94,7 +94,7 @@ async def test_on_error_handler_recovers(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
     chain = Chain("recovering-chain", steps=[always_fails], on_error=recover)
-    result = await run(time_skipping_runtime, task_queue, chain, {"n": 1})
+    result = await run_with_worker(time_skipping_runtime.client, task_queue, chain, {"n": 1})
     assert result == {
         "recovered_from": "always_fails",
         "error_type": "RuntimeError",
@@ -109,7 +109,9 @@ async def test_chain_retries_default_applies_to_steps_without_policy(
     chain = Chain("retries-chain", steps=[plain], retries=4, retry_delay=0.01)
     workflow_id = f"retries-{uuid.uuid4()}"
     with pytest.raises(StepFailedError):
-        await run(time_skipping_runtime, task_queue, chain, {"n": 1}, workflow_id=workflow_id)
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, chain, {"n": 1}, workflow_id=workflow_id
+        )
     assert ATTEMPTS[("always_fails", workflow_id)] == 4
 
 
@@ -118,13 +120,14 @@ async def test_chain_timeout_bounds_the_whole_run(
 ) -> None:
     chain = Chain("timeout-chain", steps=[slow], timeout=1)
     with pytest.raises(RunTimeoutError) as caught:
-        await run(dev_runtime, task_queue, chain, {"sleep": 10})
+        await run_with_worker(dev_runtime.client, task_queue, chain, {"sleep": 10})
     assert caught.value.timeout_kind == "execution"
 
 
 async def test_local_steps_run_as_local_activities(runtime: LocalRuntime, task_queue: str) -> None:
     chain = Chain("local-chain", steps=[local_tag])
-    assert await run(runtime, task_queue, chain, {"n": 1}) == {"n": 1, "local": True}
+    result = await run_with_worker(runtime.client, task_queue, chain, {"n": 1})
+    assert result == {"n": 1, "local": True}
 
 
 async def test_chain_declared_in_a_function_runs_sandboxed(
@@ -132,8 +135,11 @@ async def test_chain_declared_in_a_function_runs_sandboxed(
 ) -> None:
     chain = Chain("inline-chain").add_step(validate_order).add_step(local_tag)
     assert chain.step_count == 2
-    result = await run(
-        time_skipping_runtime, task_queue, chain, {"order_id": "x", "amount": 1, "items": ["a"]}
+    result = await run_with_worker(
+        time_skipping_runtime.client,
+        task_queue,
+        chain,
+        {"order_id": "x", "amount": 1, "items": ["a"]},
     )
     assert result == {"order_id": "x", "amount": 1.0, "items": ["a"], "local": True}
 

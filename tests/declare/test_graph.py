@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 import pytest
 
@@ -16,12 +15,8 @@ from beluga_temporal import (
     RunProgress,
     create_worker,
 )
+from beluga_temporal.testing import run_with_worker
 from tests import graph_examples as ex
-
-
-async def run(rt: LocalRuntime, queue: str, graph: Graph, value: Any, **kw: Any) -> Any:
-    async with create_worker(rt.client, queue, targets=[graph]):
-        return await Orchestrator(rt.client, queue).execute(graph, value, **kw)
 
 
 def events_of(*names: str) -> dict[str, dict[str, float]]:
@@ -35,7 +30,9 @@ def events_of(*names: str) -> dict[str, dict[str, float]]:
 async def test_order_graph_threads_state_through_six_nodes(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
-    result = await run(time_skipping_runtime, task_queue, ex.ORDER_GRAPH, ex.ORDER_INPUT)
+    result = await run_with_worker(
+        time_skipping_runtime.client, task_queue, ex.ORDER_GRAPH, ex.ORDER_INPUT
+    )
     assert result == {
         **ex.ORDER_INPUT,
         "valid": True,
@@ -56,7 +53,7 @@ async def test_independent_branches_run_in_parallel(
     g.add_node("left", ex.sleeping_step("par-left", 0.5, {"left": 1}))
     g.add_node("right", ex.sleeping_step("par-right", 0.5, {"right": 2}))
     g.set_entry_point(["left", "right"])
-    result = await run(dev_runtime, task_queue, g, {})
+    result = await run_with_worker(dev_runtime.client, task_queue, g, {})
     assert result == {"left": 1, "right": 2}
     seen = events_of("par-left", "par-right")
     # Overlapping, not timed: each branch started before the other one ended.
@@ -74,7 +71,7 @@ async def test_slow_branch_does_not_delay_unrelated_fast_chain(
     g.add_node("f3", ex.sleeping_step("nb-f3", 0.05))
     g.add_edge("f1", "f2").add_edge("f2", "f3")
     g.set_entry_point(["slow", "f1"])
-    await run(dev_runtime, task_queue, g, {})
+    await run_with_worker(dev_runtime.client, task_queue, g, {})
     times = events_of("nb-slow", "nb-f3")
     # With superstep barriers f3 could only start after `slow` ended.
     assert times["nb-f3"]["end"] < times["nb-slow"]["end"]
@@ -88,7 +85,7 @@ async def test_max_workers_one_serialises(
         g.add_node(name, ex.sleeping_step(f"serial-{name}", 0.05))
     g.set_entry_point(["s1", "s2", "s3"])
     ex.ACTIVE["max"] = 0
-    await run(time_skipping_runtime, task_queue, g, {})
+    await run_with_worker(time_skipping_runtime.client, task_queue, g, {})
     assert ex.ACTIVE["max"] == 1
     starts = [n for n, what, _ in ex.EVENTS if what == "start" and n.startswith("serial-")]
     assert starts == ["serial-s1", "serial-s2", "serial-s3"]  # topological order
@@ -102,7 +99,7 @@ async def test_parallel_false_runs_one_node_at_a_time(
     g.add_node("p2", ex.sleeping_step("np-p2", 0.05))
     g.set_entry_point(["p1", "p2"])
     ex.ACTIVE["max"] = 0
-    await run(time_skipping_runtime, task_queue, g, {})
+    await run_with_worker(time_skipping_runtime.client, task_queue, g, {})
     assert ex.ACTIVE["max"] == 1
 
 
@@ -150,7 +147,7 @@ async def test_continue_lets_independent_branches_finish(
     g.add_edge("broken", "after").add_edge("other", "other2")
     g.set_entry_point(["broken", "other"])
     with pytest.raises(GraphExecutionError) as caught:
-        await run(time_skipping_runtime, task_queue, g, {})
+        await run_with_worker(time_skipping_runtime.client, task_queue, g, {})
     assert caught.value.node == "broken"
     assert caught.value.completed == ["other", "other2"]
     assert caught.value.skipped == ["after"]
@@ -164,7 +161,7 @@ async def test_fallback_replaces_failed_output(
     g.add_node("next", ex.sleeping_step("fb-next", 0.01, {"next": True}))
     g.add_edge("broken", "next")
     g.set_entry_point("broken")
-    result = await run(time_skipping_runtime, task_queue, g, {"x": 1})
+    result = await run_with_worker(time_skipping_runtime.client, task_queue, g, {"x": 1})
     assert result == {"x": 1, "from_fallback": True, "next": True}
 
 
@@ -179,7 +176,7 @@ async def test_compensations_run_in_reverse_completion_order(
     g.set_entry_point("reserve")
     ex.COMPENSATED.clear()
     with pytest.raises(GraphExecutionError):
-        await run(time_skipping_runtime, task_queue, g, {})
+        await run_with_worker(time_skipping_runtime.client, task_queue, g, {})
     assert ex.COMPENSATED == ["c", "r"]  # the failed node itself is not compensated
 
 
@@ -215,7 +212,7 @@ async def test_route_to_unknown_label_fails_with_routing_error(
     g.add_conditional_edges("decide", lambda s: "teleport", {"express": "express"})
     g.set_entry_point("decide")
     with pytest.raises(GraphExecutionError) as caught:
-        await run(time_skipping_runtime, task_queue, g, {"amount": 1})
+        await run_with_worker(time_skipping_runtime.client, task_queue, g, {"amount": 1})
     assert caught.value.error_type == "RoutingError"
     assert "'teleport'" in caught.value.error
 
@@ -223,7 +220,9 @@ async def test_route_to_unknown_label_fails_with_routing_error(
 async def test_map_node_fans_out_over_200_items_in_order(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
-    result = await run(time_skipping_runtime, task_queue, ex.MAP_GRAPH, {"count": 200})
+    result = await run_with_worker(
+        time_skipping_runtime.client, task_queue, ex.MAP_GRAPH, {"count": 200}
+    )
     assert result["squares"] == [n * n for n in range(200)]
 
 
@@ -235,7 +234,7 @@ async def test_concurrent_writes_of_different_values_conflict(
     g.add_node("b", ex.sleeping_step("cf-b", 0.02, {"status": "b"}))
     g.set_entry_point(["a", "b"])
     with pytest.raises(GraphExecutionError) as caught:
-        await run(time_skipping_runtime, task_queue, g, {})
+        await run_with_worker(time_skipping_runtime.client, task_queue, g, {})
     assert caught.value.error_type == "StateConflictError"
     assert "'a'" in caught.value.error
     assert "'b'" in caught.value.error
@@ -269,13 +268,17 @@ async def test_graph_input_is_validated_against_state_model(
     g = Graph("typed-state", state=Order)
     g.add_node("validate", ex.sleeping_step("ts-validate", 0, {"ok": True}))
     g.set_entry_point("validate")
-    ok = await run(time_skipping_runtime, task_queue, g, {"order_id": "o", "amount": 2})
+    ok = await run_with_worker(
+        time_skipping_runtime.client, task_queue, g, {"order_id": "o", "amount": 2}
+    )
     assert ok == {"order_id": "o", "amount": 2.0, "items": [], "ok": True}
     from beluga_temporal import InvalidInputError
 
     # Checked by the starter, before anything starts.
     with pytest.raises(InvalidInputError, match="amount"):
-        await run(time_skipping_runtime, task_queue, g, {"order_id": "o", "amount": -2})
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, g, {"order_id": "o", "amount": -2}
+        )
 
 
 async def test_watch_ends_when_a_run_is_terminated(

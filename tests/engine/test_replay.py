@@ -9,11 +9,12 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from beluga_temporal import BelugaPlugin, LocalRuntime, Orchestrator, create_worker
+from beluga_temporal.declare import Target
 from tests import graph_examples as gx
 from tests.examples import order_chain
 from tests.histories.record import CASES
 
-HISTORIES = Path(__file__).parent / "histories"
+HISTORIES = Path(__file__).parents[1] / "histories"
 
 
 def load(filename: str) -> WorkflowHistory:
@@ -21,8 +22,8 @@ def load(filename: str) -> WorkflowHistory:
 
 
 @pytest.mark.parametrize(("filename", "target"), [(c[0], c[1]) for c in CASES])
-async def test_committed_history_replays(filename: str, target: object) -> None:
-    replayer = Replayer(workflows=[target.workflow], plugins=[BelugaPlugin()])  # type: ignore[attr-defined]
+async def test_committed_history_replays(filename: str, target: Target) -> None:
+    replayer = Replayer(workflows=[target.workflow], plugins=[BelugaPlugin()])
     result = await replayer.replay_workflow(load(filename), raise_on_replay_failure=False)
     assert result.replay_failure is None
 

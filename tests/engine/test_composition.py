@@ -30,16 +30,14 @@ from beluga_temporal import (
     create_worker,
     step,
 )
+from beluga_temporal._sdk import workflow_name
 from beluga_temporal.cli import cli
 from beluga_temporal.engine import versions_of
 from beluga_temporal.plan import process_defaults
+from beluga_temporal.testing import run_with_worker
 from beluga_temporal.worker import workflows_of
 from tests import composition_examples as cx
-
-
-async def run(rt: LocalRuntime, queue: str, target: Any, value: Any, **kw: Any) -> Any:
-    async with create_worker(rt.client, queue, targets=[target]):
-        return await Orchestrator(rt.client, queue).execute(target, value, **kw)
+from tests import graph_examples as gx
 
 
 async def child_events(
@@ -69,8 +67,8 @@ async def test_nested_graph_and_chain_run_as_child_workflows(
 ) -> None:
     rt = time_skipping_runtime
     workflow_id = f"nested-{uuid.uuid4().hex[:8]}"
-    result = await run(
-        rt, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT, workflow_id=workflow_id
+    result = await run_with_worker(
+        rt.client, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT, workflow_id=workflow_id
     )
     assert result == cx.NESTED_ORDER_RESULT
 
@@ -108,7 +106,9 @@ async def test_chain_step_runs_a_nested_chain_and_passes_its_output_on(
     outer = Chain(
         "outer-chain", steps=[cx.prepare, Chain("inner-chain", steps=[cx.pack]), cx.label]
     )
-    result = await run(time_skipping_runtime, task_queue, outer, {"order": "o-2"})
+    result = await run_with_worker(
+        time_skipping_runtime.client, task_queue, outer, {"order": "o-2"}
+    )
     assert result == {"order": "o-2", "prepared": True, "packed": True, "label": "L-o-2"}
 
 
@@ -131,7 +131,9 @@ async def test_nested_graph_merges_only_what_it_changed(
     outer.add_node("mark", mark_k)
     outer.add_edge("prepare", "sub").add_edge("prepare", "mark")
     outer.set_entry_point("prepare")
-    result = await run(time_skipping_runtime, task_queue, outer, {"order": "o-3", "k": 1})
+    result = await run_with_worker(
+        time_skipping_runtime.client, task_queue, outer, {"order": "o-3", "k": 1}
+    )
     assert result == {"order": "o-3", "k": 2, "prepared": True, "packed": True}
 
 
@@ -143,8 +145,11 @@ async def test_nested_graph_with_its_own_state_model(
     outer.add_node("parcel", cx.PARCEL_GRAPH)
     outer.add_edge("prepare", "parcel")
     outer.set_entry_point("prepare")
-    result = await run(
-        time_skipping_runtime, task_queue, outer, {"order": "o-4", "weight": 2, "note": "fragile"}
+    result = await run_with_worker(
+        time_skipping_runtime.client,
+        task_queue,
+        outer,
+        {"order": "o-4", "weight": 2, "note": "fragile"},
     )
     # The child validated its input (weight coerced to a float, 'fee' defaulted).
     assert result == {
@@ -156,7 +161,9 @@ async def test_nested_graph_with_its_own_state_model(
     }
 
     with pytest.raises(GraphExecutionError) as caught:
-        await run(time_skipping_runtime, task_queue, outer, {"order": "o-5", "weight": "heavy"})
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, outer, {"order": "o-5", "weight": "heavy"}
+        )
     assert caught.value.node == "parcel"
     assert caught.value.error_type == "InvalidRunInput"
     assert "parcel-graph" in str(caught.value)
@@ -168,7 +175,7 @@ async def test_nested_graph_with_its_own_state_model(
 
 def test_targets_list_nested_workflows_and_their_steps() -> None:
     outer = Chain("registers-all", steps=[cx.prepare, cx.NESTED_ORDER_GRAPH])
-    names = {cls.__temporal_workflow_definition.name for cls in outer.workflows}  # type: ignore[attr-defined]
+    names = {workflow_name(cls) for cls in outer.workflows}
     assert names == {"registers-all", "nested-order-graph", "payment-graph", "shipping-chain"}
     steps = {s.name for s in outer.activities}
     assert {"reserve", "undo_reserve", "undo_charge", "pack", "ship", "notify"} <= steps
@@ -196,8 +203,8 @@ async def test_child_failure_names_the_node_and_the_childs_failing_node(
     failing.set_entry_point("reserve")
     order = uuid.uuid4().hex[:8]
     with pytest.raises(GraphExecutionError) as caught:
-        await run(
-            time_skipping_runtime, task_queue, cx.order_graph(failing, "fails-inside"),
+        await run_with_worker(
+            time_skipping_runtime.client, task_queue, cx.order_graph(failing, "fails-inside"),
             {"order": order, "amount": 1},
         )  # fmt: skip
     error = caught.value
@@ -214,7 +221,7 @@ async def test_nested_chain_failure_names_the_step(
 ) -> None:
     outer = Chain("outer-fails", steps=[cx.prepare, Chain("inner-fails", steps=[cx.boom])])
     with pytest.raises(StepFailedError) as caught:
-        await run(time_skipping_runtime, task_queue, outer, {"order": "o-6"})
+        await run_with_worker(time_skipping_runtime.client, task_queue, outer, {"order": "o-6"})
     assert caught.value.step == "inner-fails"
     assert "step 'boom' of 'inner-fails' failed: ValueError: card o-6 declined" in str(caught.value)
 
@@ -225,7 +232,7 @@ async def test_nested_chain_failure_names_the_step(
 def cancellable(name: str) -> Graph:
     inner = Graph(f"{name}-inner")
     inner.add_node("charge", cx.charge, compensate=cx.undo_charge)
-    inner.add_node("wait", cx.wait_for_cancel)
+    inner.add_node("wait", gx.wait_for_cancel)
     inner.add_edge("charge", "wait")
     inner.set_entry_point("charge")
     outer = Graph(name)
@@ -245,11 +252,11 @@ async def test_cancelling_the_parent_cancels_the_child_and_both_compensate(
     async with create_worker(dev_runtime.client, task_queue, targets=[outer]):
         run = await orch.start(outer, {"order": order, "amount": 5})
         child_id = f"{run.workflow_id}/sub"
-        await asyncio.wait_for(cx.STARTED[child_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[child_id].wait(), 10)
         await orch.cancel(run.workflow_id)
         with pytest.raises(RunCancelledError):
             await orch.result(run.workflow_id)
-    assert cx.SAW_CANCEL[child_id].is_set()
+    assert gx.SAW_CANCEL[child_id].is_set()
     child = await dev_runtime.client.get_workflow_handle(child_id).describe()
     assert child.status == WorkflowExecutionStatus.CANCELED
     # the child undid its charge before the parent undid its reservation
@@ -265,7 +272,7 @@ async def test_a_child_cancelled_on_its_own_fails_the_parent_naming_the_node(
     async with create_worker(dev_runtime.client, task_queue, targets=[outer]):
         run = await orch.start(outer, {"order": order, "amount": 5})
         child_id = f"{run.workflow_id}/sub"
-        await asyncio.wait_for(cx.STARTED[child_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[child_id].wait(), 10)
         await orch.cancel(child_id)
         with pytest.raises(GraphExecutionError) as caught:
             await orch.result(run.workflow_id)
@@ -283,7 +290,7 @@ async def test_terminating_the_parent_terminates_the_child(
     async with create_worker(dev_runtime.client, task_queue, targets=[outer]):
         run = await orch.start(outer, {"order": uuid.uuid4().hex[:8], "amount": 5})
         child_id = f"{run.workflow_id}/sub"
-        await asyncio.wait_for(cx.STARTED[child_id].wait(), 10)
+        await asyncio.wait_for(gx.STARTED[child_id].wait(), 10)
         await dev_runtime.client.get_workflow_handle(run.workflow_id).terminate("test")
         child = dev_runtime.client.get_workflow_handle(child_id)
 
@@ -303,8 +310,12 @@ async def test_child_ids_stay_unique_across_continue_as_new(
     monkeypatch.setenv("BELUGA_ORCHESTRATION__HISTORY__MAX_EVENTS", "50")
     try:
         workflow_id = f"long-{uuid.uuid4().hex[:8]}"
-        result = await run(
-            time_skipping_runtime, task_queue, cx.LONG_CHAIN, {"n": 0}, workflow_id=workflow_id
+        result = await run_with_worker(
+            time_skipping_runtime.client,
+            task_queue,
+            cx.LONG_CHAIN,
+            {"n": 0},
+            workflow_id=workflow_id,
         )
     finally:
         monkeypatch.undo()
@@ -415,10 +426,7 @@ def test_a_worker_hosts_the_newest_of_two_listed_versions() -> None:
     child_v2.previous.append(child_v1)
     parent = cx.order_graph(child_v2, "listed-order")
     # the old declaration listed first (as a module listing both might)
-    hosted = {
-        cls.__temporal_workflow_definition.name: cls  # type: ignore[attr-defined]
-        for cls in workflows_of([child_v1, parent])
-    }
+    hosted = {workflow_name(cls): cls for cls in workflows_of([child_v1, parent])}
     assert hosted["listed-payment"] is child_v2.workflow
 
 
@@ -429,10 +437,7 @@ def test_a_child_changed_with_its_parent_is_hosted_knowing_both_versions() -> No
     changed.add_node("currency", charge_v2).add_edge("charge", "currency")
     parent_v2 = cx.order_graph(changed, "lost-order")
     parent_v2.previous.append(parent_v1)  # the child itself lists no previous version
-    hosted = {
-        cls.__temporal_workflow_definition.name: cls  # type: ignore[attr-defined]
-        for cls in parent_v2.workflows
-    }
+    hosted = {workflow_name(cls): cls for cls in parent_v2.workflows}
     versions = versions_of(hosted["lost-payment"])
     assert versions is not None
     assert versions.newest_fingerprint == changed.fingerprint
@@ -451,8 +456,8 @@ async def test_parent_history_with_children_replays(
     time_skipping_runtime: LocalRuntime, task_queue: str
 ) -> None:
     workflow_id = f"replay-nested-{uuid.uuid4().hex[:8]}"
-    await run(
-        time_skipping_runtime, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT,
+    await run_with_worker(
+        time_skipping_runtime.client, task_queue, cx.NESTED_ORDER_GRAPH, cx.NESTED_ORDER_INPUT,
         workflow_id=workflow_id,
     )  # fmt: skip
     replayer = Replayer(workflows=cx.NESTED_ORDER_GRAPH.workflows, plugins=[BelugaPlugin()])
@@ -484,6 +489,7 @@ def test_a_map_node_runs_a_step_not_a_chain() -> None:
     with pytest.raises(
         DefinitionError, match="map node 'each' must be a @step; it cannot run a chain"
     ):
+        # A chain where a step is typed: mypy rejects it too; the run-time error is tested.
         g.add_map_node("each", cx.SHIPPING, items="orders")  # type: ignore[arg-type]
 
 

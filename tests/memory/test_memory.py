@@ -7,6 +7,7 @@ from typing import Any
 
 from beluga_temporal import Chain, LocalRuntime, Orchestrator, create_worker, step
 from beluga_temporal.memory import BufferMemory, WindowMemory
+from beluga_temporal.testing import run_with_worker
 
 
 @step
@@ -48,11 +49,12 @@ async def test_input_wins_over_memory_variables_and_plain_run_is_one_turn(
     dev_runtime: LocalRuntime, task_queue: str
 ) -> None:
     chain = Chain("memory-buffer", steps=[reply], memory=BufferMemory())
-    async with create_worker(dev_runtime.client, task_queue, targets=[chain]):
-        result = await Orchestrator(dev_runtime.client, task_queue).execute(
-            chain,
-            {"input": "hi", "history": [{"role": "user", "content": "mine"}]},
-        )
+    result = await run_with_worker(
+        dev_runtime.client,
+        task_queue,
+        chain,
+        {"input": "hi", "history": [{"role": "user", "content": "mine"}]},
+    )
     assert result["output"] == "hi (remembering ['mine'])"
 
 
