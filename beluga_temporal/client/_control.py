@@ -46,7 +46,8 @@ class RunDescription:
     close_time: datetime | None
     """When the run closed (UTC); `None` while it runs."""
     memo: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """The run's memo, decoded (e.g. `beluga.plan` when the framework records one)."""
+    """The run's memo, decoded (a chain or graph run: `beluga`, its plan fingerprint and
+    defaults)."""
     summary: str | None = None
     """The static summary shown in the Web UI, if the run has one."""
     history_length: int = 0
