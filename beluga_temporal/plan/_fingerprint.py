@@ -1,9 +1,10 @@
 """Plan fingerprints: a stable identity for each version of a chain or graph.
 
 A fingerprint covers everything that shapes the commands a run issues: nodes, edges,
-activity names and options, child plans, route functions (by qualified name), state
-model, memory and the scheduling settings the declaration fixes. Settings left to
-`BelugaSettings` are not part of it: they are fixed per run when it starts.
+activity names and options, child plans, route functions and the state model (by
+qualified name, without their module: see `_code_name`), memory and the scheduling
+settings the declaration fixes. Settings left to `BelugaSettings` are not part of it:
+they are fixed per run when it starts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from typing import Any
 
 from beluga_temporal.plan._options import StepOptions, _seconds
-from beluga_temporal.plan._plan import ChainPlan, GraphPlan, NodePlan, Plan, qualified_name
+from beluga_temporal.plan._plan import ChainPlan, GraphPlan, NodePlan, Plan
 
 FINGERPRINT_LENGTH = 12
 """Hex digits kept: 48 bits, plenty to tell a graph's versions apart."""
@@ -55,13 +56,16 @@ def _graph(plan: GraphPlan) -> dict[str, Any]:
         "entry": list(plan.entry_points),
         "finish": list(plan.finish_points),
         "routers": {
-            src: {"route": router.route_name, "mapping": dict(sorted(router.mapping.items()))}
+            src: {
+                "route": _code_name(router.route),
+                "mapping": dict(sorted(router.mapping.items())),
+            }
             for src, router in sorted(plan.routers.items())
         },
         "max_workers": plan.max_workers,
         "parallel": plan.parallel,
         "on_error": plan.on_error,
-        "state_model": None if plan.state_model is None else qualified_name(plan.state_model),
+        "state_model": None if plan.state_model is None else _code_name(plan.state_model),
     }
 
 
@@ -105,3 +109,14 @@ def run_summary(plan: Plan, plan_fingerprint: str | None = None) -> str:
     printed = plan_fingerprint or fingerprint(plan)
     count = len(plan.nodes)
     return f"{plan.kind} {plan.name}: {count} node{'' if count == 1 else 's'}, plan {printed}"
+
+
+def _code_name(obj: Any) -> str:
+    """A route function's or state model's name as fingerprints record it: its qualname.
+
+    Not its module: the same declaration is `__main__` in a script run as `python
+    app.py` and `app` (or `pkg.app`) in the worker that imports it, and the two
+    processes must agree on the plan. A route's body is not part of the fingerprint
+    either; its name is what a reviewer sees change.
+    """
+    return str(getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or obj)

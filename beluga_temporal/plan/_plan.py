@@ -91,11 +91,6 @@ class RouterPlan:
     mapping: Mapping[str, str]
     """Label returned by `route` -> target node."""
 
-    @property
-    def route_name(self) -> str:
-        """The route function's qualified name (what plan fingerprints record)."""
-        return qualified_name(self.route)
-
 
 @dataclasses.dataclass(frozen=True)
 class ChainPlan:

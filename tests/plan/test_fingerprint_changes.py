@@ -118,8 +118,7 @@ def test_declaring_the_same_graph_again_keeps_its_fingerprint() -> None:
 
 def test_the_fingerprint_is_the_same_in_another_process() -> None:
     # Another interpreter with another hash seed: nothing may depend on set or dict
-    # iteration order, or on object ids. The module is imported under the name it has
-    # here: route functions are named by module (`module:qualname`).
+    # iteration order, or on object ids.
     code = f"import {__name__} as declared; print(declared.BASE)"
     path = os.pathsep.join([str(ROOT), str(Path(__file__).parent)])
     done = subprocess.run(
@@ -148,3 +147,59 @@ def test_a_map_node_and_a_chain_change_their_fingerprints_too() -> None:
     assert Chain("fp-chain", steps=[score, fetch]).fingerprint != chain
     assert Chain("fp-chain", steps=[fetch, score], retries=5).fingerprint != chain
     assert Chain("fp-chain", steps=[fetch, score.with_options(timeout=1)]).fingerprint != chain
+
+
+def test_a_graph_declared_in_a_script_matches_the_module_a_worker_imports(
+    tmp_path: Path,
+) -> None:
+    # `python app.py` declares the graph in `__main__`; `beluga worker app` imports it as
+    # `app`. Both processes must compute the same plan, routes and state model included.
+    (tmp_path / "app.py").write_text(SCRIPT_GRAPH)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+
+    def printed(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    as_script = printed("app.py")
+    as_module = printed("-c", "import app; print(app.graph.fingerprint)")
+    assert as_script == as_module
+
+
+SCRIPT_GRAPH = """
+import pydantic
+
+from beluga_temporal import Graph, step
+
+
+class State(pydantic.BaseModel):
+    n: int = 0
+    big: bool = False
+
+
+@step
+async def weigh(state: State) -> dict:
+    return {"big": state.n > 3}
+
+
+@step
+async def done(state: State) -> dict:
+    return {}
+
+
+def pick(state: dict) -> str:
+    return "done"
+
+
+graph = Graph("script-graph", state=State)
+graph.add_node("weigh", weigh).add_node("done", done)
+graph.add_conditional_edges("weigh", pick, {"done": "done"})
+graph.set_entry_point("weigh")
+
+if __name__ == "__main__":
+    print(graph.fingerprint)
+"""
