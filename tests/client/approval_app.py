@@ -48,13 +48,19 @@ class Approval:
 with workflow.unsafe.imports_passed_through():
     import asyncio
 
-    from beluga_temporal import Chain, step
+    from beluga_temporal import Chain, heartbeat, step
 
 
-@step(timeout=120)
+@step(timeout=120, heartbeat_timeout=2)
 async def hold(value: dict[str, object]) -> dict[str, object]:
-    """Take a minute: a step to interrupt `beluga run --watch` in."""
-    await asyncio.sleep(60)
+    """Take a minute: a step to interrupt `beluga run --watch` in.
+
+    It heartbeats, as a long step that should stop early does: cancelling its run
+    reaches it at once instead of after the minute.
+    """
+    for _ in range(600):
+        heartbeat()
+        await asyncio.sleep(0.1)
     return value
 
 
