@@ -57,7 +57,7 @@ async def server(kind: ServerKind) -> AsyncIterator[WorkflowEnvironment]:
     """Start an embedded server of `kind` from the pip-installed binaries."""
     with _server_output_silenced():
         if kind == "dev-untuned":
-            # What `start_environment("dev")` does minus its flags (latency tuning, eager start).
+            # `start_environment("dev")` minus its flags (latency tuning, eager start, batching).
             env = await WorkflowEnvironment.start_local(
                 plugins=[BelugaPlugin()], dev_server_existing_path=dev_server_path()
             )

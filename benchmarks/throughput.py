@@ -253,6 +253,7 @@ class Window:
     client_ms: float
     worker_ms: float
     server_ms: float
+    runs: int = 0
 
     @property
     def total_ms(self) -> float:
@@ -341,7 +342,7 @@ async def window(
     runs = max(runs, 1)
     spent = [1000 * (b - a) / runs for a, b in zip(before[:3], after[:3], strict=True)]
     client, worker, server_cpu = spent
-    return Window(runs / (after[3] - before[3]), client, worker, server_cpu)
+    return Window(runs / (after[3] - before[3]), client, worker, server_cpu, runs)
 
 
 @contextlib.asynccontextmanager
@@ -360,7 +361,7 @@ async def started(
 
 async def measure(args: argparse.Namespace, variants: list[str]) -> dict[str, list[Window]]:
     """Start the server and every variant's processes; run the rounds."""
-    env = await start_environment("dev")
+    env = await start_environment("dev", server_args=args.server_arg)
     results: dict[str, list[Window]] = {v: [] for v in variants}
     try:
         address = env.client.service_client.config.target_host
@@ -407,6 +408,8 @@ def report(results: dict[str, list[Window]], args: argparse.Namespace) -> bool:
         f"cores, Python {platform.python_version()}; load average before {args.load_before}, "
         f"after {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
+    if args.server_arg:
+        print(f"extra dev server arguments: {' '.join(args.server_arg)}")
     client = "client (in worker)" if embedded else "client"
     print(f"\n| variant | runs/s (median) | per-round range | CPU ms/run: {client} | "
           "worker processes | Temporal server | ceiling on these cores |")  # fmt: skip
@@ -446,6 +449,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--floor", action="store_true", help="also run a no-op workflow")
     parser.add_argument(
         "--only-hand", action="store_true", help="compare with `hand` only, not unsandboxed"
+    )
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="an extra `temporal server start-dev` argument, after the embedded server's own "
+        "(repeatable: `--server-arg=--log-level --server-arg=error`)",
     )
     return parser.parse_args(argv)
 

@@ -69,7 +69,8 @@ class LocalRuntime:
             workflow_timeout: Execution timeout of hand-written workflows started without
                 one; default: settings `orchestration.workflow.timeout` (1 h), as for
                 `Orchestrator` runs. Chains and graphs carry their own.
-            **server: `port`, `ui_port`, `db_filename` for `start_environment`.
+            **server: `port`, `ui_port`, `db_filename`, `server_args` for
+                `start_environment`.
         """
         self.kind: RuntimeKind = kind
         self._ui = ui

@@ -7,6 +7,8 @@ On the dev server, which enforces Temporal's real limits. The bound is forced lo
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -216,12 +218,13 @@ async def test_a_batched_map_node_runs_its_batches_as_children(
     assert result["squares"] == [n * n for n in numbers]
     assert all(lr.CALLS[f"square-{n}"] == 1 for n in numbers)
     assert progress.nodes["squares"].items_done == 100
-    children = [
-        wf.id
-        async for wf in dev_runtime.client.list_workflows(
-            f"WorkflowType = 'beluga.map-batch' AND WorkflowId STARTS_WITH '{run.workflow_id}/'"
-        )
-    ]
+    query = f"WorkflowType = 'beluga.map-batch' AND WorkflowId STARTS_WITH '{run.workflow_id}/'"
+    deadline = time.monotonic() + 10
+    while True:  # visibility is eventually consistent: the last batches show up shortly
+        children = [wf.id async for wf in dev_runtime.client.list_workflows(query)]
+        if len(children) >= 15 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
     assert len(children) == 15  # ceil(100 / 7)
     assert f"{run.workflow_id}/squares/batch-14" in children
 
