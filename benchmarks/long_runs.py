@@ -5,38 +5,42 @@ Prints, on the embedded dev server (tuned, as `LocalRuntime` starts it):
 1. events and history bytes per chain step, per map item, and per graph node (a linear
    graph whose nodes each add 1 KB of state, read whole or narrowed with `reads=`);
 2. time per step for 100-, 1,000- and 10,000-step chains (growth must stay linear);
-3. map node throughput (items/s) against the same fan-out hand-written in temporalio
-   (one workflow, semaphore-bounded) and against child workflows per batch.
+3. map node throughput (items/s): beluga's default map node and `batch_size=` batches
+   against the same fan-out hand-written in temporalio (one workflow, semaphore-bounded;
+   a child workflow per batch), in remote and local mode, alternating (`_map_throughput.py`).
 
 Exits non-zero when a target is missed:
 - time per step of the longest chain <= 2x that of the 100-step chain (linear growth);
 - beluga's map node >= 0.8x the hand-written fan-out's items/s.
 
-Usage: `python benchmarks/long_runs.py [--quick]` (`--quick`: smaller sizes).
+Usage: `python benchmarks/long_runs.py [--quick] [--only map] [--map-items N] [--rounds R]
+[--modes remote,local]` (`--quick`: smaller sizes; `--only map`: section 3 only).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
+import os
 import platform
 import sys
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-import temporalio.activity
 import temporalio.client
-import temporalio.workflow
 from temporalio.api.enums.v1 import EventType
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from beluga_temporal import Chain, Graph, LocalRuntime, Orchestrator, create_worker, step
+from benchmarks._map_throughput import map_throughput, ratio
 
 CONCURRENCY = 100
-CHILD_BATCH = 1_000
 
 
 @step
@@ -53,50 +57,6 @@ async def square(x: int) -> int:
 async def add_kilobyte(state: dict[str, Any]) -> dict[str, Any]:
     count = sum(1 for key in state if key.startswith("k"))
     return {f"k{count:04d}": "x" * 1024}
-
-
-@temporalio.activity.defn(name="bench-square")
-async def hand_square(x: int) -> int:
-    return x * x
-
-
-@temporalio.workflow.defn(name="bench-hand-map")
-class HandMap:
-    """The fan-out written by hand: one workflow, a semaphore, one activity per item."""
-
-    @temporalio.workflow.run
-    async def run(self, items: list[int]) -> list[int]:
-        limit = asyncio.Semaphore(CONCURRENCY)
-
-        async def one(item: int) -> int:
-            async with limit:
-                return int(
-                    await temporalio.workflow.execute_activity(
-                        "bench-square", item, start_to_close_timeout=timedelta(seconds=30)
-                    )
-                )
-
-        return list(await asyncio.gather(*(one(item) for item in items)))
-
-
-@temporalio.workflow.defn(name="bench-batched-map")
-class BatchedMap:
-    """The alternative design: a child workflow per batch of items."""
-
-    @temporalio.workflow.run
-    async def run(self, items: list[int]) -> list[int]:
-        batches = [items[i : i + CHILD_BATCH] for i in range(0, len(items), CHILD_BATCH)]
-        info = temporalio.workflow.info()
-        children = [
-            temporalio.workflow.execute_child_workflow(
-                "bench-hand-map", batch, id=f"{info.workflow_id}/batch-{index}"
-            )
-            for index, batch in enumerate(batches)
-        ]
-        results: list[int] = []
-        for done in await asyncio.gather(*children):
-            results.extend(done)
-        return results
 
 
 async def _histories(
@@ -181,68 +141,50 @@ async def chain_times(rt: LocalRuntime, queue: str, lengths: Sequence[int]) -> f
     return per_step[-1] / per_step[0]
 
 
-async def map_throughput(rt: LocalRuntime, queue: str, items: int) -> float:
-    """Section 3: items/s of beluga's map node vs hand-written designs; returns the ratio."""
-    mapped = Graph("bench-throughput-map").add_map_node(
-        "squares", square, items="numbers", max_concurrency=CONCURRENCY
-    )
-    mapped.set_entry_point("squares")
-    batched = Graph("bench-throughput-batched").add_map_node(
-        "squares", square, items="numbers", max_concurrency=CONCURRENCY, batch_size=CHILD_BATCH
-    )
-    batched.set_entry_point("squares")
-    numbers = list(range(items))
-    print(f"\n3. Map throughput: {items} items, {CONCURRENCY} in flight")
-    rates: dict[str, float] = {}
-    async with create_worker(
-        rt.client, queue, targets=[mapped, batched, HandMap, BatchedMap], activities=[hand_square]
-    ):
-        orch = Orchestrator(rt.client, queue)
-        elapsed, _ = await _timed(orch, mapped, {"numbers": numbers})
-        rates["beluga map node (continue-as-new)"] = items / elapsed
-        elapsed, _ = await _timed(orch, batched, {"numbers": numbers})
-        rates[f"beluga map node, batch_size={CHILD_BATCH}"] = items / elapsed
-        for label, workflow in (
-            ("hand-written fan-out", HandMap),
-            (f"hand-written, child per {CHILD_BATCH}", BatchedMap),
-        ):
-            started = time.perf_counter()
-            await rt.client.execute_workflow(
-                workflow.run,  # type: ignore[attr-defined]
-                numbers,
-                id=f"bench-{uuid.uuid4().hex[:8]}",
-                task_queue=queue,
-                execution_timeout=timedelta(minutes=30),
-            )
-            rates[label] = items / (time.perf_counter() - started)
-    for label, rate in rates.items():
-        print(f"  {label:<40}{rate:>8.0f} items/s")
-    return rates["beluga map node (continue-as-new)"] / rates["hand-written fan-out"]
-
-
-async def main(quick: bool) -> int:
+async def main(args: argparse.Namespace) -> int:
+    quick = args.quick
     sizes = {"chain": 500, "map": 2_000, "graph": 200} if quick else {
         "chain": 2_000, "map": 10_000, "graph": 600}  # fmt: skip
     lengths = [100, 1_000] if quick else [100, 1_000, 10_000]
+    items = args.map_items or (2_000 if quick else 10_000)
+    modes = args.modes.split(",")
     print(f"long_runs.py  {datetime.date.today()}  {platform.node()}  "
-          f"{platform.processor() or platform.machine()}")  # fmt: skip
+          f"{platform.processor() or platform.machine()}  load {_load()}")  # fmt: skip
     queue = f"bench-long-{uuid.uuid4().hex[:6]}"
+    growth = 0.0
     async with LocalRuntime(kind="dev") as rt:
-        await history_costs(rt, queue, sizes)
-        growth = await chain_times(rt, queue, lengths)
-        ratio = await map_throughput(rt, queue, 2_000 if quick else 10_000)
+        if args.only != "map":
+            await history_costs(rt, queue, sizes)
+            growth = await chain_times(rt, queue, lengths)
+        samples = await map_throughput(
+            rt, queue, items=items, concurrency=CONCURRENCY, rounds=args.rounds, modes=modes,
+            only=args.variants.split(",") if args.variants else (),
+        )  # fmt: skip
     missed = []
     if growth > 2.0:
         missed.append(f"time per step grew {growth:.2f}x from 100 to {lengths[-1]} steps")
-    if ratio < 0.8:
-        missed.append(f"map node at {ratio:.2f}x the hand-written fan-out")
-    print(f"\ngrowth {growth:.2f}x (target <= 2.0), map ratio {ratio:.2f}x (target >= 0.8)")
+    print(f"\nload at the end {_load()}; growth {growth:.2f}x (target <= 2.0)")
+    for mode in modes:
+        with contextlib.suppress(KeyError):
+            map_ratio = ratio(samples, mode)
+            print(f"{mode}: map node / hand-written fan-out {map_ratio:.2f}x (target >= 0.8)")
+            if map_ratio < 0.8:
+                missed.append(f"{mode} map node at {map_ratio:.2f}x the hand-written fan-out")
     for line in missed:
         print("MISSED:", line)
     return 1 if missed else 0
 
 
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
-    sys.exit(asyncio.run(main(parser.parse_args().quick)))
+    parser.add_argument("--only", choices=["map"], help="run only the map throughput section")
+    parser.add_argument("--map-items", type=int, help="items per map run (10,000; quick 2,000)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each map variant")
+    parser.add_argument("--modes", default="remote,local", help="remote,local (map section)")
+    parser.add_argument("--variants", help="comma-separated words: run the variants naming one")
+    sys.exit(asyncio.run(main(parser.parse_args())))

@@ -9,7 +9,7 @@ payload's metadata, under `STEP_METADATA`; `call_step` reads it from the raw pay
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ async def call_step(
     node: NodeProgress | None = None,
     summary: str | None = None,
     check_input: bool = True,
+    on_result: Callable[[int], None] | None = None,
 ) -> Any:
     """Run the step described by `options` on `arg` and return its result.
 
@@ -41,7 +42,8 @@ async def call_step(
     strings, numbers) unless `result_type` is given. Token usage reported by the step
     (LLM steps) is added to `usage`; the attempt that succeeded is recorded on `node`.
     `check_input=False` skips the payload size check for an input the server already
-    accepted as it is (a run input or a previous step's result).
+    accepted as it is (a run input or a previous step's result). `on_result` is told
+    the size of the result's payload, in bytes.
     """
     if check_input:
         check_step_input(options.name, arg)
@@ -54,6 +56,8 @@ async def call_step(
     raw = await execute(
         options.name, arg, summary=summary, result_type=temporalio.common.RawValue, **kwargs
     )
+    if on_result is not None:
+        on_result(raw.payload.ByteSize())
     return decode_result(raw.payload, result_type, usage, node)
 
 

@@ -116,7 +116,7 @@ class Run:
 
     async def _loop(self) -> None:
         while True:
-            if not self._running and self.calls.checkpoints.due:
+            if not self._running and self.calls.checkpoints.pause_before(bool(self._ready)):
                 await self.calls.checkpoints.take()
             self._launch_ready()
             if not self._running:

@@ -15,13 +15,13 @@ from typing import Any
 
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from beluga_temporal.engine._checkpoints import LocalCheckpoints
 from beluga_temporal.engine._failures import (
     MAP_INPUT_ERROR,
     NodeFailure,
     describe,
     is_cancellation,
 )
-from beluga_temporal.engine._nodes import LocalCheckpoints
 from beluga_temporal.plan import NodePlan
 
 SUSPENDED = object()
@@ -88,13 +88,22 @@ class MapRun:
 
     async def drive(self) -> Any:
         """Run the remaining items; return the results, or `SUSPENDED`."""
+        with self._checkpoints.map_node(self._concurrency):
+            return await self._drive()
+
+    async def _drive(self) -> Any:
         next_index = len(self.results)
         try:
             while True:
                 while self._may_launch(next_index):
                     self._launch(next_index)
                     next_index += 1
-                if not self._in_flight and self._checkpoints.due and not self._draining():
+                more = next_index < len(self.items)
+                if (
+                    not self._in_flight
+                    and self._checkpoints.pause_before(more)
+                    and not self._draining()
+                ):
                     await self._checkpoints.take()
                     continue
                 if not self._in_flight:
@@ -111,7 +120,7 @@ class MapRun:
         return (
             index < len(self.items)
             and len(self._in_flight) < self._concurrency
-            and not self._checkpoints.due
+            and not self._checkpoints.due_with(len(self._in_flight))
             and not self._draining()
         )
 

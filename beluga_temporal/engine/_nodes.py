@@ -6,13 +6,13 @@ Also the recovery that follows a failed run: saga compensations and a chain's
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import temporalio.workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from beluga_temporal.engine._calls import call_child, call_step
+from beluga_temporal.engine._checkpoints import LocalCheckpoints
 from beluga_temporal.engine._failures import (
     ErrorInfo,
     describe,
@@ -33,39 +33,6 @@ from beluga_temporal.plan import (
     fingerprint,
     run_summary,
 )
-
-LOCAL_CHECKPOINT = 200
-"""Local activities a run completes before it lets its workflow task end (see below)."""
-
-
-class LocalCheckpoints:
-    """Keeps a run in local mode from piling all its work into one workflow task.
-
-    Local activities are recorded when the workflow task that runs them completes, and a
-    task stays open while any is in flight. A long local run would otherwise live in one
-    task kept alive by heartbeats, which a busy worker misses (the task times out and
-    everything replays), and which never sees the server's continue-as-new suggestion.
-    Every `LOCAL_CHECKPOINT` local activities the run pauses once nothing is in flight,
-    so that its task completes and a new one starts.
-    """
-
-    def __init__(self) -> None:
-        self._count = 0
-
-    def done(self) -> None:
-        """Count one finished local activity."""
-        self._count += 1
-
-    @property
-    def due(self) -> bool:
-        """Whether the run should pause at its next quiet point."""
-        return self._count >= LOCAL_CHECKPOINT
-
-    async def take(self) -> None:
-        """End the workflow task (a 1 ms timer), then go on."""
-        self._count = 0
-        await temporalio.workflow.sleep(timedelta(milliseconds=1))
-
 
 GRAPH_STEP_RETRY = RetryPolicy()
 """Graph steps without a retry policy: 3 attempts, from 1 s (never a worker's own
@@ -119,7 +86,7 @@ class NodeCalls:
         self.record = record
         self._retry = default_retry(plan, context)
         self._resolved: dict[int, StepOptions] = {}
-        self.checkpoints = LocalCheckpoints()
+        self.checkpoints = LocalCheckpoints(context.defaults.checkpoint_rule)
 
     @property
     def concurrency(self) -> int:
@@ -161,31 +128,27 @@ class NodeCalls:
         """Run a map node's step on one item (an element of state: no size check)."""
         assert node.step is not None
         options = self.options(node.step)
-        result = await call_step(
+        return await call_step(
             options,
             item,
             usage=self.record.progress.usage,
             node=self.record.progress.nodes[node.name],
             summary=f"{node.name}[{index}]",
             check_input=False,
+            on_result=self.checkpoints.done if options.local else None,
         )
-        if options.local:
-            self.checkpoints.done()
-        return result
 
     async def _step(self, node: NodePlan, step: StepOptions, arg: Any, new: bool) -> Any:
         options = self.options(step)
-        result = await call_step(
+        return await call_step(
             options,
             arg,
             usage=self.record.progress.usage,
             node=self.record.progress.nodes[node.name],
             summary=node.name,
             check_input=new,
+            on_result=self.checkpoints.done if options.local else None,
         )
-        if options.local:
-            self.checkpoints.done()
-        return result
 
     async def _child(self, node: NodePlan, arg: Any) -> Any:
         child = node.child

@@ -21,6 +21,8 @@ from beluga_temporal.settings import BelugaSettings
 
 MEMO_KEY = "beluga"
 """Memo key (wire format) holding a run's `StartContext`."""
+CHECKPOINT_RULE = 2
+"""How new runs in local mode let their workflow tasks end (see `RunDefaults`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +41,11 @@ class RunDefaults:
     """`orchestration.history.max_events`."""
     history_bytes: int = 20 * 1024 * 1024
     """`orchestration.history.max_bytes`."""
+    checkpoint_rule: int = CHECKPOINT_RULE
+    """Where a run in local mode pauses so that its workflow task ends (wire format:
+    the engine's `LocalCheckpoints`). Not a setting: fixed by the code that starts the
+    run, so that a run started before a rule changed replays with its own. Recorded
+    defaults without it come from runs started with rule 1."""
 
     @classmethod
     def from_settings(cls, settings: BelugaSettings) -> RunDefaults:
@@ -63,8 +70,10 @@ class RunDefaults:
     def from_json(cls, data: Any) -> RunDefaults:
         """Read the JSON form; unknown keys (a newer writer) are ignored."""
         if not isinstance(data, dict):
-            return cls()
-        return cls(**{k: v for k, v in data.items() if k in _DEFAULTS_FIELDS})
+            return cls(checkpoint_rule=1)
+        values = {k: v for k, v in data.items() if k in _DEFAULTS_FIELDS}
+        values.setdefault("checkpoint_rule", 1)  # recorded before rule 2 existed
+        return cls(**values)
 
 
 _DEFAULTS_FIELDS = tuple(field.name for field in dataclasses.fields(RunDefaults))

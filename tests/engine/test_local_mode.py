@@ -196,13 +196,15 @@ async def test_a_long_local_chain_keeps_workflow_tasks_short(
 async def test_a_long_local_map_keeps_workflow_tasks_short(
     dev_runtime: LocalRuntime, task_queue: str
 ) -> None:
+    # With 50 items in flight a map node pauses every 250 items (five times its
+    # concurrency, see test_local_checkpoints.py), so 700 items take 3 tasks.
     g = Graph("long-local-map", local=True)
     g.add_map_node("squares", gx.square, items="numbers", max_concurrency=50)
     g.set_entry_point("squares")
-    result, history = await _run(dev_runtime, task_queue, g, {"numbers": list(range(450))})
-    assert result["squares"] == [n * n for n in range(450)]
+    result, history = await _run(dev_runtime, task_queue, g, {"numbers": list(range(700))})
+    assert result["squares"] == [n * n for n in range(700)]
     events = hx.event_names(history)
-    assert events.count("MARKER_RECORDED") == 450
+    assert events.count("MARKER_RECORDED") == 700
     assert 3 <= events.count("WORKFLOW_TASK_COMPLETED") <= 4
     assert "WORKFLOW_TASK_TIMED_OUT" not in events
     assert "WORKFLOW_TASK_FAILED" not in events
