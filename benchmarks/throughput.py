@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/throughput.py                  # embedded, 2 processes
     .venv/bin/python benchmarks/throughput.py --topology workers --processes 2
     .venv/bin/python benchmarks/throughput.py --rounds 6 --seconds 8 --floor
+    .venv/bin/python benchmarks/throughput.py --server-arg=--log-level --server-arg=error
 
-Variants, on one dev server started like `LocalRuntime` (latency tuning, eager start):
+Variants, on one dev server started like `LocalRuntime` (latency tuning, eager start,
+visibility batching; `--server-arg` adds `temporal server start-dev` arguments, last):
 
 - `beluga`: `Chain("tp-chain", [one, two, three], local=True)` started by `Orchestrator`.
 - `hand`: the same three steps in plain temporalio, as its documentation writes them: a
